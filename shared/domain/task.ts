@@ -1,0 +1,62 @@
+import type { TableName } from './tables.ts';
+
+export type TaskStatus = 'queued' | 'running' | 'done' | 'failed';
+
+/** Counts every load and batch answers with: processed = inserted + already_exists + rejected. */
+export interface Summary {
+  processed: number;
+  inserted: number;
+  already_exists: number;
+  rejected: number;
+}
+
+export const emptySummary = (): Summary => ({ processed: 0, inserted: 0, already_exists: 0, rejected: 0 });
+
+export function addSummary(a: Summary, b: Summary): Summary {
+  return {
+    processed: a.processed + b.processed,
+    inserted: a.inserted + b.inserted,
+    already_exists: a.already_exists + b.already_exists,
+    rejected: a.rejected + b.rejected,
+  };
+}
+
+/** One load of one file version (or of a slice of its rows), as kept in the status table. */
+export interface Task {
+  id: number;
+  file_name: string;
+  file_version: string;
+  /** null when the file name matches no table (such a task is created failed). */
+  table_name: TableName | null;
+  /** 0-based index of the first data record to load, and how many; null loads the whole file. */
+  slice_start: number | null;
+  slice_limit: number | null;
+  status: TaskStatus;
+  /** Last file line whose outcome is committed; a resumed task continues after it. */
+  checkpoint_line: number;
+  bytes_read: number;
+  bytes_total: number;
+  summary: Summary;
+  error: string | null;
+  attempts: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  updated_at: number;
+}
+
+export interface NewTask {
+  file_name: string;
+  file_version: string;
+  table_name: TableName | null;
+  bytes_total: number;
+  slice_start?: number | null;
+  slice_limit?: number | null;
+  /** Creates the task already failed with this error (a file no table takes). */
+  error?: string;
+}
+
+/** Claim order: dimension files before hired_employees, then oldest first. */
+export const CLAIM_ORDER_NOTE = 'departments and jobs before hired_employees, then by id';

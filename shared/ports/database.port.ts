@@ -1,0 +1,87 @@
+import type { DimensionTable, RowOf, TableName } from '../domain/tables.ts';
+import type { Reject } from '../domain/reasons.ts';
+import type { NewTask, Summary, Task } from '../domain/task.ts';
+import type { HiredByQuarterRow, HiringAboveAverageRow } from '../domain/reports.ts';
+
+/** What one committed batch advances its task by; applied in the batch's transaction. */
+export interface TaskCheckpoint {
+  taskId: number;
+  /** The lease holder; the commit fails with LeaseLostError when another loader took the task over. */
+  owner: string;
+  /** Last file line covered by this batch (its outcome is committed with it). */
+  line: number;
+  bytesRead: number;
+  /** Rejected records of this batch; stored in the rejects table and added to the task's counts. */
+  rejects: Reject[];
+}
+
+export interface BatchResult {
+  inserted: number;
+  already_exists: number;
+}
+
+export class LeaseLostError extends Error {
+  constructor(taskId: number, owner: string) {
+    super(`task ${taskId}: lease of ${owner} was lost to another loader`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+/**
+ * The database behind HireDB: data tables, status table, rejects and reports.
+ * Adapters: SQLite (better-sqlite3), PostgreSQL (pg + COPY), SQL Server / Azure SQL (tedious).
+ */
+export interface Database {
+  readonly dialect: 'sqlite' | 'postgres' | 'mssql';
+  /** Applies pending schema migrations; safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  /**
+   * Inserts already-validated rows (ids unique within the call) in one transaction; rows whose id is
+   * present are left untouched and counted as already_exists. With a checkpoint, the same transaction
+   * stores the rejects and advances the task (checkpoint line, bytes, summary counts); it throws
+   * LeaseLostError, writing nothing, when the task's lease is no longer the caller's.
+   */
+  insertBatch<T extends TableName>(table: T, rows: RowOf[T][], checkpoint?: TaskCheckpoint): Promise<BatchResult>;
+
+  /** Every id present in a dimension table (used to validate department_id and job_id). */
+  dimensionIds(table: DimensionTable): Promise<Set<number>>;
+
+  /** Grows each time rows are inserted; report caches key on it. */
+  dataVersion(): Promise<number>;
+
+  readonly tasks: TaskRepository;
+  readonly reports: ReportQueries;
+}
+
+export interface TaskRepository {
+  /** Creates a task unless one exists for the same file, version and slice; returns the task either way. */
+  enqueue(task: NewTask, now: number): Promise<{ task: Task; created: boolean }>;
+  /**
+   * Atomically takes the next runnable task for `owner` with a lease until now + leaseMs: a queued one,
+   * or a running one whose lease expired (its owner died). hired_employees tasks wait while any
+   * departments or jobs task is queued or running. Returns null when there is nothing to do.
+   */
+  claim(owner: string, now: number, leaseMs: number): Promise<Task | null>;
+  /** Extends the lease; false when the task is no longer this owner's. */
+  renew(taskId: number, owner: string, now: number, leaseMs: number): Promise<boolean>;
+  /** Ends the task done, or failed with the error; false when the task is no longer this owner's. */
+  finish(taskId: number, owner: string, outcome: { error: string | null }, now: number): Promise<boolean>;
+  /** Puts a failed task back in the queue (it resumes from its checkpoint); null unless it was failed. */
+  retry(taskId: number, now: number): Promise<Task | null>;
+  get(taskId: number): Promise<Task | null>;
+  /** Newest first. */
+  list(opts: { limit: number; offset: number }): Promise<{ tasks: Task[]; total: number }>;
+  /** Rejected records of a task by line. */
+  rejects(taskId: number, opts: { limit: number; offset: number }): Promise<{ rejects: Reject[]; total: number }>;
+}
+
+export interface ReportQueries {
+  /** Hires per department and job per quarter of `year` (UTC); any order (the domain sorts). */
+  hiredByQuarter(year: number): Promise<HiredByQuarterRow[]>;
+  /** Hires per department in `year`, for departments above the mean over all departments; any order. */
+  hiringAboveAverage(year: number): Promise<HiringAboveAverageRow[]>;
+}
+
+export type { Summary };
