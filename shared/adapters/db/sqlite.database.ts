@@ -1,0 +1,243 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import type { DimensionTable, RowOf, TableName } from '../../domain/tables.ts';
+import type { NewTask, Task } from '../../domain/task.ts';
+import type { HiredByQuarterRow, HiringAboveAverageRow } from '../../domain/reports.ts';
+import { yearBounds } from '../../domain/reports.ts';
+import {
+  LeaseLostError,
+  type BatchResult,
+  type Database,
+  type ReportQueries,
+  type TaskCheckpoint,
+  type TaskRepository,
+} from '../../ports/database.port.ts';
+import { readMigrations, taskDedupeKey } from './migrations.ts';
+import { addToRollup, rejectFromRecord, rollupEntries, taskFromRecord, type TaskRecord } from './task-row.ts';
+
+const INSERT_ROW: Record<TableName, string> = {
+  departments: 'INSERT OR IGNORE INTO departments (id, department) VALUES (?, ?)',
+  jobs: 'INSERT OR IGNORE INTO jobs (id, job) VALUES (?, ?)',
+  hired_employees:
+    'INSERT OR IGNORE INTO hired_employees (id, name, datetime, department_id, job_id) VALUES (?, ?, ?, ?, ?)',
+};
+
+const CLAIM = `
+UPDATE tasks SET status = 'running', lease_owner = @owner, lease_expires_at = @expires,
+  attempts = attempts + 1, started_at = COALESCE(started_at, @now), updated_at = @now
+WHERE id = (
+  SELECT t.id FROM tasks t
+  WHERE (t.status = 'queued' OR (t.status = 'running' AND t.lease_expires_at < @now))
+    AND (t.table_name <> 'hired_employees' OR NOT EXISTS (
+      SELECT 1 FROM tasks d WHERE d.table_name IN ('departments', 'jobs') AND d.status IN ('queued', 'running')))
+  ORDER BY CASE WHEN t.table_name = 'hired_employees' THEN 1 ELSE 0 END, t.id
+  LIMIT 1)
+RETURNING *`;
+
+const HIRED_BY_QUARTER = `
+SELECT d.department AS department, j.job AS job,
+  SUM(CASE WHEN substr(h.day, 6, 2) BETWEEN '01' AND '03' THEN h.hires ELSE 0 END) AS Q1,
+  SUM(CASE WHEN substr(h.day, 6, 2) BETWEEN '04' AND '06' THEN h.hires ELSE 0 END) AS Q2,
+  SUM(CASE WHEN substr(h.day, 6, 2) BETWEEN '07' AND '09' THEN h.hires ELSE 0 END) AS Q3,
+  SUM(CASE WHEN substr(h.day, 6, 2) BETWEEN '10' AND '12' THEN h.hires ELSE 0 END) AS Q4
+FROM hires_daily h
+JOIN departments d ON d.id = h.department_id
+JOIN jobs j ON j.id = h.job_id
+WHERE h.day >= ? AND h.day < ?
+GROUP BY d.department, j.job`;
+
+const HIRING_ABOVE_AVERAGE = `
+WITH per_department AS (
+  SELECT d.id AS id, d.department AS department, COALESCE(SUM(h.hires), 0) AS hired
+  FROM departments d
+  LEFT JOIN hires_daily h ON h.department_id = d.id AND h.day >= ? AND h.day < ?
+  GROUP BY d.id, d.department)
+SELECT id, department, hired FROM per_department
+WHERE hired * (SELECT COUNT(*) FROM per_department) > (SELECT SUM(hired) FROM per_department)`;
+
+/** SQLite adapter (better-sqlite3): the embedded default, one file under var/. */
+export function openSqliteDatabase(file: string): Database {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new BetterSqlite3(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 10000');
+
+  let statements: ReturnType<typeof prepareStatements> | undefined;
+  const st = () => (statements ??= prepareStatements(db));
+
+  const insertBatch = db.transaction(
+    (table: TableName, rows: RowOf[TableName][], checkpoint: TaskCheckpoint | undefined): BatchResult => {
+      const s = st();
+      const insert = s.insertRow[table];
+      let inserted = 0;
+      if (table === 'hired_employees') {
+        const rollup = new Map<string, number>();
+        for (const r of rows as RowOf['hired_employees'][]) {
+          if (insert.run(r.id, r.name, r.datetime, r.department_id, r.job_id).changes > 0) {
+            inserted++;
+            addToRollup(rollup, r.department_id, r.job_id, r.datetime);
+          }
+        }
+        for (const entry of rollupEntries(rollup)) s.addRollup.run(...entry);
+      } else {
+        for (const r of rows as unknown as Record<string, unknown>[]) {
+          if (insert.run(r.id, table === 'departments' ? r.department : r.job).changes > 0) inserted++;
+        }
+      }
+      if (inserted > 0) s.bumpVersion.run();
+      const result = { inserted, already_exists: rows.length - inserted };
+      if (checkpoint) {
+        for (const r of checkpoint.rejects) {
+          s.insertReject.run(checkpoint.taskId, r.line, r.id, r.raw, r.reasons.join(','));
+        }
+        const advanced = s.advanceTask.run({
+          id: checkpoint.taskId,
+          owner: checkpoint.owner,
+          line: checkpoint.line,
+          bytes: checkpoint.bytesRead,
+          inserted,
+          already_exists: result.already_exists,
+          rejected: checkpoint.rejects.length,
+          now: Date.now(),
+        });
+        if (advanced.changes === 0) throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
+      }
+      return result;
+    },
+  );
+
+  const tasks: TaskRepository = {
+    async enqueue(t: NewTask, now: number) {
+      const row = st().enqueue.get({
+        key: taskDedupeKey(t),
+        file_name: t.file_name,
+        file_version: t.file_version,
+        table_name: t.table_name,
+        slice_start: t.slice_start ?? null,
+        slice_limit: t.slice_limit ?? null,
+        status: t.error ? 'failed' : 'queued',
+        error: t.error ?? null,
+        bytes_total: t.bytes_total,
+        now,
+      }) as TaskRecord | undefined;
+      if (row) return { task: taskFromRecord(row), created: true };
+      const existing = st().taskByKey.get(taskDedupeKey(t)) as TaskRecord;
+      return { task: taskFromRecord(existing), created: false };
+    },
+    async claim(owner, now, leaseMs) {
+      const row = st().claim.get({ owner, now, expires: now + leaseMs }) as TaskRecord | undefined;
+      return row ? taskFromRecord(row) : null;
+    },
+    async renew(taskId, owner, now, leaseMs) {
+      return st().renew.run({ id: taskId, owner, now, expires: now + leaseMs }).changes > 0;
+    },
+    async finish(taskId, owner, outcome, now) {
+      const status = outcome.error === null ? 'done' : 'failed';
+      return st().finish.run({ id: taskId, owner, status, error: outcome.error, now }).changes > 0;
+    },
+    async retry(taskId, now) {
+      const row = st().retry.get({ id: taskId, now }) as TaskRecord | undefined;
+      return row ? taskFromRecord(row) : null;
+    },
+    async get(taskId) {
+      const row = st().taskById.get(taskId) as TaskRecord | undefined;
+      return row ? taskFromRecord(row) : null;
+    },
+    async list({ limit, offset }) {
+      const rows = st().listTasks.all(limit, offset) as TaskRecord[];
+      const { n } = st().countTasks.get() as { n: number };
+      return { tasks: rows.map(taskFromRecord), total: n };
+    },
+    async rejects(taskId, { limit, offset }) {
+      const rows = st().listRejects.all(taskId, limit, offset) as TaskRecord[];
+      const { n } = st().countRejects.get(taskId) as { n: number };
+      return { rejects: rows.map(rejectFromRecord), total: n };
+    },
+  };
+
+  const reports: ReportQueries = {
+    async hiredByQuarter(year) {
+      return db.prepare(HIRED_BY_QUARTER).all(...yearBounds(year)) as HiredByQuarterRow[];
+    },
+    async hiringAboveAverage(year) {
+      return db.prepare(HIRING_ABOVE_AVERAGE).all(...yearBounds(year)) as HiringAboveAverageRow[];
+    },
+  };
+
+  return {
+    dialect: 'sqlite',
+    async migrate() {
+      db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
+      for (const m of readMigrations('sqlite')) {
+        db.transaction(() => {
+          const done = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version);
+          if (done) return;
+          db.exec(m.sql);
+          db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now());
+        }).immediate();
+      }
+      statements = undefined;
+    },
+    async close() {
+      db.close();
+    },
+    async insertBatch<T extends TableName>(table: T, rows: RowOf[T][], checkpoint?: TaskCheckpoint) {
+      return insertBatch.immediate(table, rows, checkpoint);
+    },
+    async dimensionIds(table: DimensionTable) {
+      const ids = db.prepare(`SELECT id FROM ${table === 'departments' ? 'departments' : 'jobs'}`).pluck().all() as number[];
+      return new Set(ids);
+    },
+    async dataVersion() {
+      return st().version.pluck().get() as number;
+    },
+    tasks,
+    reports,
+  };
+}
+
+function prepareStatements(db: BetterSqlite3.Database) {
+  return {
+    insertRow: {
+      departments: db.prepare(INSERT_ROW.departments),
+      jobs: db.prepare(INSERT_ROW.jobs),
+      hired_employees: db.prepare(INSERT_ROW.hired_employees),
+    },
+    addRollup: db.prepare(
+      `INSERT INTO hires_daily (department_id, job_id, day, hires) VALUES (?, ?, ?, ?)
+       ON CONFLICT (department_id, job_id, day) DO UPDATE SET hires = hires + excluded.hires`,
+    ),
+    bumpVersion: db.prepare('UPDATE data_version SET version = version + 1 WHERE id = 1'),
+    version: db.prepare('SELECT version FROM data_version WHERE id = 1'),
+    insertReject: db.prepare('INSERT INTO task_rejects (task_id, line, record_id, raw, reasons) VALUES (?, ?, ?, ?, ?)'),
+    advanceTask: db.prepare(`
+      UPDATE tasks SET checkpoint_line = @line, bytes_read = @bytes,
+        processed = processed + @inserted + @already_exists + @rejected,
+        inserted = inserted + @inserted, already_exists = already_exists + @already_exists,
+        rejected = rejected + @rejected, updated_at = @now
+      WHERE id = @id AND lease_owner = @owner AND status = 'running'`),
+    enqueue: db.prepare(`
+      INSERT INTO tasks (dedupe_key, file_name, file_version, table_name, slice_start, slice_limit, status, error,
+        bytes_total, created_at, updated_at, finished_at)
+      VALUES (@key, @file_name, @file_version, @table_name, @slice_start, @slice_limit, @status, @error,
+        @bytes_total, @now, @now, CASE WHEN @status = 'failed' THEN @now END)
+      ON CONFLICT (dedupe_key) DO NOTHING
+      RETURNING *`),
+    taskByKey: db.prepare('SELECT * FROM tasks WHERE dedupe_key = ?'),
+    taskById: db.prepare('SELECT * FROM tasks WHERE id = ?'),
+    claim: db.prepare(CLAIM),
+    renew: db.prepare(`UPDATE tasks SET lease_expires_at = @expires, updated_at = @now
+      WHERE id = @id AND lease_owner = @owner AND status = 'running'`),
+    finish: db.prepare(`UPDATE tasks SET status = @status, error = @error, finished_at = @now, updated_at = @now,
+        lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = @id AND lease_owner = @owner AND status = 'running'`),
+    retry: db.prepare(`UPDATE tasks SET status = 'queued', error = NULL, finished_at = NULL, updated_at = @now
+      WHERE id = @id AND status = 'failed' AND table_name IS NOT NULL RETURNING *`),
+    listTasks: db.prepare('SELECT * FROM tasks ORDER BY id DESC LIMIT ? OFFSET ?'),
+    countTasks: db.prepare('SELECT COUNT(*) AS n FROM tasks'),
+    listRejects: db.prepare('SELECT * FROM task_rejects WHERE task_id = ? ORDER BY line LIMIT ? OFFSET ?'),
+    countRejects: db.prepare('SELECT COUNT(*) AS n FROM task_rejects WHERE task_id = ?'),
+  };
+}

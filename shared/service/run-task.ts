@@ -1,0 +1,88 @@
+import PQueue from 'p-queue';
+import type { Task } from '../domain/task.ts';
+import type { TableName } from '../domain/tables.ts';
+import { LeaseLostError, type Database } from '../ports/database.port.ts';
+import { readRecords, type ByteSource } from '../csv/read-records.ts';
+import { dimensionsFor } from './dimensions.ts';
+import { prepareBatches, type PreparedBatch } from './prepare-batches.ts';
+import { newLoadContext } from './validate.ts';
+import { withRetry } from './retry.ts';
+
+export interface RunTaskOptions {
+  /** Who holds the task's lease (a loader process, or the CLI). */
+  owner: string;
+  batchSize: number;
+  leaseMs: number;
+  now?: () => number;
+  /** Called after each committed batch with the task's running counts. */
+  onProgress?: (progress: { taskId: number; line: number; bytesRead: number; bytesTotal: number }) => void;
+}
+
+/**
+ * Loads one claimed task: streams its file, validates every record and commits batches in file order,
+ * each together with the task's checkpoint and rejects, so a crash loses nothing and doubles nothing.
+ * Parsing the next batch overlaps with committing the previous one. Ends the task done or failed.
+ */
+export async function runTask(
+  db: Database,
+  task: Task,
+  open: () => Promise<ByteSource>,
+  opts: RunTaskOptions,
+): Promise<Task> {
+  const now = opts.now ?? Date.now;
+  const renewEvery = Math.max(250, Math.floor(opts.leaseMs / 3));
+  let leaseLost = false;
+  const renewal = setInterval(() => {
+    db.tasks.renew(task.id, opts.owner, now(), opts.leaseMs).then(
+      (held) => (leaseLost ||= !held),
+      () => {}, // a failed renewal is retried on the next tick; the commit itself checks the lease
+    );
+  }, renewEvery);
+  let error: string | null = null;
+  try {
+    await loadFile(db, task, open, opts);
+  } catch (e) {
+    if (e instanceof LeaseLostError || leaseLost) {
+      clearInterval(renewal);
+      return (await db.tasks.get(task.id))!; // another loader owns it now
+    }
+    error = e instanceof Error ? e.message : String(e);
+  } finally {
+    clearInterval(renewal);
+  }
+  await withRetry(() => db.tasks.finish(task.id, opts.owner, { error }, now()));
+  return (await db.tasks.get(task.id))!;
+}
+
+async function loadFile(db: Database, task: Task, open: () => Promise<ByteSource>, opts: RunTaskOptions) {
+  const table = task.table_name as TableName;
+  const ctx = newLoadContext(table, await withRetry(() => dimensionsFor(db, table)));
+  const slice = task.slice_start === null ? null : { start: task.slice_start, limit: task.slice_limit ?? 0 };
+  const batches = prepareBatches(readRecords(await open()), ctx, {
+    batchSize: opts.batchSize,
+    resumeAfterLine: task.checkpoint_line,
+    slice,
+  });
+  // One commit in flight at a time keeps checkpoints in file order; the queue lets parsing run ahead by one batch.
+  const commits = new PQueue({ concurrency: 1 });
+  let failure: unknown = null;
+  const commit = async (batch: PreparedBatch) => {
+    await withRetry(() =>
+      db.insertBatch(table, batch.rows, {
+        taskId: task.id,
+        owner: opts.owner,
+        line: batch.lastLine,
+        bytesRead: batch.bytesRead,
+        rejects: batch.rejects,
+      }),
+    );
+    opts.onProgress?.({ taskId: task.id, line: batch.lastLine, bytesRead: batch.bytesRead, bytesTotal: task.bytes_total });
+  };
+  for await (const batch of batches) {
+    if (failure) break;
+    await commits.onSizeLessThan(1);
+    commits.add(() => commit(batch)).catch((e) => (failure ??= e));
+  }
+  await commits.onIdle();
+  if (failure) throw failure;
+}
