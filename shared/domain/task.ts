@@ -56,6 +56,8 @@ export interface NewTask {
   slice_limit?: number | null;
   /** Creates the task already failed with this error (a file no table takes). */
   error?: string;
+  /** Creates the task already running under this lease (a load the caller runs itself, like the CLI's). */
+  lease?: { owner: string; expiresAt: number };
 }
 
 /** Claim order: dimension files before hired_employees, then oldest first. */

@@ -18,7 +18,7 @@ export interface RetryOptions {
 
 /** Runs `fn`, retrying transient failures with exponential backoff; other errors pass straight through. */
 export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
-  const attempts = opts.attempts ?? Number(process.env.HIREDB_RETRY_ATTEMPTS ?? 5);
+  const attempts = opts.attempts ?? Number(globalThis.process?.env?.HIREDB_RETRY_ATTEMPTS ?? 5);
   const base = opts.baseDelayMs ?? 200;
   for (let attempt = 1; ; attempt++) {
     try {

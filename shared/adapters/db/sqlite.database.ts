@@ -117,8 +117,10 @@ export function openSqliteDatabase(file: string): Database {
         table_name: t.table_name,
         slice_start: t.slice_start ?? null,
         slice_limit: t.slice_limit ?? null,
-        status: t.error ? 'failed' : 'queued',
+        status: t.error ? 'failed' : t.lease ? 'running' : 'queued',
         error: t.error ?? null,
+        owner: t.lease?.owner ?? null,
+        expires: t.lease?.expiresAt ?? null,
         bytes_total: t.bytes_total,
         now,
       }) as TaskRecord | undefined;
@@ -220,9 +222,10 @@ function prepareStatements(db: BetterSqlite3.Database) {
       WHERE id = @id AND lease_owner = @owner AND status = 'running'`),
     enqueue: db.prepare(`
       INSERT INTO tasks (dedupe_key, file_name, file_version, table_name, slice_start, slice_limit, status, error,
-        bytes_total, created_at, updated_at, finished_at)
+        bytes_total, lease_owner, lease_expires_at, attempts, created_at, updated_at, started_at, finished_at)
       VALUES (@key, @file_name, @file_version, @table_name, @slice_start, @slice_limit, @status, @error,
-        @bytes_total, @now, @now, CASE WHEN @status = 'failed' THEN @now END)
+        @bytes_total, @owner, @expires, CASE WHEN @status = 'running' THEN 1 ELSE 0 END, @now, @now,
+        CASE WHEN @status = 'running' THEN @now END, CASE WHEN @status = 'failed' THEN @now END)
       ON CONFLICT (dedupe_key) DO NOTHING
       RETURNING *`),
     taskByKey: db.prepare('SELECT * FROM tasks WHERE dedupe_key = ?'),

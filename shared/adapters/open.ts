@@ -1,0 +1,30 @@
+import type { Config } from '../config/config.ts';
+import type { BlobStore } from '../ports/blob-store.port.ts';
+import type { Database } from '../ports/database.port.ts';
+
+/** Opens the database DATABASE_URL names (or an Azure SQL ADO connection string) and applies migrations. */
+export async function openDatabase(url: string, opts: { migrate?: boolean } = {}): Promise<Database> {
+  let db: Database;
+  if (url.startsWith('sqlite:')) {
+    const { openSqliteDatabase } = await import('./db/sqlite.database.ts');
+    db = openSqliteDatabase(url.slice('sqlite:'.length) || 'var/hiredb.sqlite');
+  } else if (/^postgres(ql)?:\/\//.test(url)) {
+    const { openPostgresDatabase } = await import('./db/postgres.database.ts');
+    db = await openPostgresDatabase(url);
+  } else {
+    const { openMssqlDatabase } = await import('./db/mssql.database.ts');
+    db = await openMssqlDatabase(url);
+  }
+  if (opts.migrate !== false) await db.migrate();
+  return db;
+}
+
+/** The Blob container: Azure when AZURE_STORAGE_CONNECTION_STRING is set, the local folder otherwise. */
+export async function openBlobStore(config: Config): Promise<BlobStore> {
+  if (config.azureStorageConnectionString) {
+    const { openAzureBlobStore } = await import('./blob/azure-blob.store.ts');
+    return openAzureBlobStore({ connectionString: config.azureStorageConnectionString, container: config.azureBlobContainer });
+  }
+  const { openLocalFolderStore } = await import('./blob/local-folder.store.ts');
+  return openLocalFolderStore(config.blobDir);
+}

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import type { Database } from '../../shared/ports/database.port.ts';
+import { openSqliteDatabase } from '../../shared/adapters/db/sqlite.database.ts';
+import { openPostgresDatabase } from '../../shared/adapters/db/postgres.database.ts';
+
+export const TEST_DATABASES = ['sqlite', 'postgres'] as const;
+export type TestDatabaseKind = (typeof TEST_DATABASES)[number];
+
+export const PG_TEST_URL = process.env.PG_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface TestDatabase {
+  db: Database;
+  /** Closes every handle opened here and drops the SQLite file or the PostgreSQL schema. */
+  cleanup(): Promise<void>;
+  /** Another, independent handle on the same database (another process would see it this way). */
+  openAnother(): Promise<Database>;
+  /** Raw read for assertions that look behind the port (e.g. hires_daily); SQL in the database's dialect. */
+  query(sql: string): Promise<Record<string, unknown>[]>;
+}
+
+/**
+ * A fresh, empty database of that kind: a temporary SQLite file, or a uniquely named PostgreSQL schema
+ * (`t_<random>`) in PG_TEST_URL, migrated unless `migrate: false`.
+ */
+export async function openTestDatabase(
+  kind: TestDatabaseKind,
+  opts: { migrate?: boolean } = {},
+): Promise<TestDatabase> {
+  const handles: Database[] = [];
+  let open: () => Promise<Database>;
+  let query: (sql: string) => Promise<Record<string, unknown>[]>;
+  let drop: () => Promise<void>;
+
+  if (kind === 'sqlite') {
+    const dir = await mkdtemp(join(tmpdir(), 'hiredb-test-'));
+    const file = join(dir, 'hiredb.sqlite');
+    open = async () => openSqliteDatabase(file);
+    let raw: BetterSqlite3.Database | undefined;
+    query = async (sql) => {
+      raw ??= new BetterSqlite3(file);
+      return raw.prepare(sql).all() as Record<string, unknown>[];
+    };
+    drop = async () => {
+      raw?.close();
+      await rm(dir, { recursive: true, force: true });
+    };
+  } else {
+    const schema = `t_${randomBytes(6).toString('hex')}`;
+    open = () => openPostgresDatabase(PG_TEST_URL, { schema, poolSize: 4 });
+    const admin = new pg.Pool({ connectionString: PG_TEST_URL, max: 1, options: `-c search_path=${schema} -c TimeZone=UTC` });
+    admin.on('error', () => {});
+    query = async (sql) => (await admin.query(sql)).rows as Record<string, unknown>[];
+    drop = async () => {
+      try {
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await admin.end();
+      }
+    };
+  }
+
+  const openHandle = async () => {
+    const handle = await open();
+    handles.push(handle);
+    return handle;
+  };
+  const cleanup = async () => {
+    const closing = await Promise.allSettled(handles.map((h) => h.close()));
+    await drop();
+    const failed = closing.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  };
+  try {
+    const db = await openHandle();
+    if (opts.migrate !== false) await db.migrate();
+    return { db, openAnother: openHandle, query, cleanup };
+  } catch (err) {
+    await cleanup().catch(() => {});
+    throw err;
+  }
+}

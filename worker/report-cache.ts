@@ -1,0 +1,37 @@
+import { LRUCache } from 'lru-cache';
+import type { Database } from '../shared/ports/database.port.ts';
+import {
+  sortHiredByQuarter,
+  sortHiringAboveAverage,
+  type HiredByQuarterRow,
+  type HiringAboveAverageRow,
+  type ReportName,
+} from '../shared/domain/reports.ts';
+
+export type ReportRows = HiredByQuarterRow[] | HiringAboveAverageRow[];
+
+export interface CachedReport {
+  rows: ReportRows;
+  etag: string;
+}
+
+/**
+ * Reports cached by (report, year, data version): any committed insert, by this process or another,
+ * bumps the data version, so a cached answer is never stale and needs no explicit invalidation.
+ */
+export function createReportCache(db: Database, max = 256) {
+  const cache = new LRUCache<string, CachedReport>({ max });
+  return async function getReport(name: ReportName, year: number): Promise<CachedReport> {
+    const version = await db.dataVersion();
+    const key = `${name}:${year}:${version}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const rows =
+      name === 'hired-by-quarter'
+        ? sortHiredByQuarter(await db.reports.hiredByQuarter(year))
+        : sortHiringAboveAverage(await db.reports.hiringAboveAverage(year));
+    const report = { rows, etag: `"${name}-${year}-v${version}"` };
+    cache.set(key, report);
+    return report;
+  };
+}

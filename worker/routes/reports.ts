@@ -1,0 +1,25 @@
+import type { Context } from 'hono';
+import { isReportName, parseReportYear, REPORT_COLUMNS, reportToCsv } from '../../shared/domain/reports.ts';
+import type { AppDeps } from '../app.ts';
+import { httpError } from '../http-error.ts';
+
+/** Answers one report as JSON (or CSV with ?format=csv), with an ETag and 304 on If-None-Match. */
+export async function answerReport(c: Context, deps: AppDeps, name: string) {
+  if (!isReportName(name)) throw httpError(404, 'NOT_FOUND', `no report "${name}": use hired-by-quarter or hiring-above-average`);
+  let year: number;
+  try {
+    year = parseReportYear(c.req.query('year'));
+  } catch (e) {
+    throw httpError(400, 'BAD_PARAMETER', (e as Error).message);
+  }
+  const format = c.req.query('format') ?? 'json';
+  if (format !== 'json' && format !== 'csv') throw httpError(400, 'BAD_PARAMETER', `format must be json or csv, got "${format}"`);
+  const report = await deps.getReport(name, year);
+  const etag = format === 'csv' ? report.etag.replace(/"$/, '-csv"') : report.etag;
+  c.header('etag', etag);
+  c.header('cache-control', 'no-cache');
+  const ifNoneMatch = c.req.header('if-none-match');
+  if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*')) return c.body(null, 304);
+  if (format === 'csv') return c.body(reportToCsv(report.rows, REPORT_COLUMNS[name]), 200, { 'content-type': 'text/csv; charset=utf-8' });
+  return c.json(report.rows);
+}

@@ -1,0 +1,47 @@
+import { Hono } from 'hono';
+import type { AppDeps } from '../app.ts';
+import { httpError, intParam } from '../http-error.ts';
+import { taskView } from '../task-view.ts';
+import { reportToCsv } from '../../shared/domain/reports.ts';
+
+/** `GET /api/v1/tasks`, `/tasks/:id`, `/tasks/:id/rejects`, `POST /tasks/:id/retry`. */
+export function taskRoutes(deps: AppDeps) {
+  const app = new Hono();
+  const taskOr404 = async (id: string) => {
+    const task = await deps.db.tasks.get(intParam('task id', id, { min: 1, max: Number.MAX_SAFE_INTEGER }));
+    if (!task) throw httpError(404, 'NOT_FOUND', `no task ${id}`);
+    return task;
+  };
+
+  app.get('/tasks', async (c) => {
+    const limit = intParam('limit', c.req.query('limit'), { min: 1, max: 1000, fallback: 100 });
+    const offset = intParam('offset', c.req.query('offset'), { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
+    const { tasks, total } = await deps.db.tasks.list({ limit, offset });
+    return c.json({ total, limit, offset, tasks: tasks.map(taskView) });
+  });
+
+  app.get('/tasks/:id', async (c) => c.json(taskView(await taskOr404(c.req.param('id')))));
+
+  app.get('/tasks/:id/rejects', async (c) => {
+    const task = await taskOr404(c.req.param('id'));
+    if (c.req.query('format') === 'csv') {
+      const { rejects } = await deps.db.tasks.rejects(task.id, { limit: Number.MAX_SAFE_INTEGER, offset: 0 });
+      const rows = rejects.map((r) => ({ line: r.line, id: r.id ?? '', reasons: r.reasons.join(' '), raw: r.raw }));
+      c.header('content-disposition', `attachment; filename="task-${task.id}-rejects.csv"`);
+      return c.body(reportToCsv(rows as never, ['line', 'id', 'reasons', 'raw']), 200, { 'content-type': 'text/csv; charset=utf-8' });
+    }
+    const limit = intParam('limit', c.req.query('limit'), { min: 1, max: 1000, fallback: 100 });
+    const offset = intParam('offset', c.req.query('offset'), { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
+    const { rejects, total } = await deps.db.tasks.rejects(task.id, { limit, offset });
+    return c.json({ task_id: task.id, total, limit, offset, rejects });
+  });
+
+  app.post('/tasks/:id/retry', async (c) => {
+    const task = await taskOr404(c.req.param('id'));
+    const retried = await deps.db.tasks.retry(task.id, Date.now());
+    if (!retried) throw httpError(409, 'NOT_FAILED', `task ${task.id} is ${task.status}: only a failed task can be retried`);
+    deps.onTaskQueued?.();
+    return c.json(taskView(retried), 202);
+  });
+  return app;
+}
