@@ -54,7 +54,7 @@ export async function loadFiles(
       now,
     );
     const bar = opts.progress ? progressBar(basename(f.path)) : null;
-    const done = await runTask(db, task, async () => createReadStream(f.path, { highWaterMark: 1 << 16 }), {
+    const done = await runTask(db, task, async () => createReadStream(f.path, { highWaterMark: 1 << 18 }), {
       owner,
       batchSize: opts.batchSize,
       leaseMs: opts.leaseMs,

@@ -2,10 +2,10 @@ import PQueue from 'p-queue';
 import type { Task } from '../domain/task.ts';
 import type { TableName } from '../domain/tables.ts';
 import { LeaseLostError, type Database } from '../ports/database.port.ts';
-import { readRecords, type ByteSource } from '../csv/read-records.ts';
+import type { ByteSource } from '../csv/read-records.ts';
 import { dimensionsFor } from './dimensions.ts';
-import { prepareBatches, type PreparedBatch } from './prepare-batches.ts';
-import { newLoadContext } from './validate.ts';
+import type { PreparedBatch } from './prepare-batches.ts';
+import { prepareBatchesInThread } from './prepare-in-thread.ts';
 import { withRetry } from './retry.ts';
 
 export interface RunTaskOptions {
@@ -21,7 +21,7 @@ export interface RunTaskOptions {
 /**
  * Loads one claimed task: streams its file, validates every record and commits batches in file order,
  * each together with the task's checkpoint and rejects, so a crash loses nothing and doubles nothing.
- * Parsing the next batch overlaps with committing the previous one. Ends the task done or failed.
+ * Parsing and validating run in a worker thread, overlapping with the commits. Ends the task done or failed.
  */
 export async function runTask(
   db: Database,
@@ -56,9 +56,9 @@ export async function runTask(
 
 async function loadFile(db: Database, task: Task, open: () => Promise<ByteSource>, opts: RunTaskOptions) {
   const table = task.table_name as TableName;
-  const ctx = newLoadContext(table, await withRetry(() => dimensionsFor(db, table)));
+  const dims = await withRetry(() => dimensionsFor(db, table));
   const slice = task.slice_start === null ? null : { start: task.slice_start, limit: task.slice_limit ?? 0 };
-  const batches = prepareBatches(readRecords(await open()), ctx, {
+  const batches = prepareBatchesInThread(await open(), table, dims, {
     batchSize: opts.batchSize,
     resumeAfterLine: task.checkpoint_line,
     slice,

@@ -14,20 +14,10 @@ CREATE TABLE jobs (
 CREATE TABLE hired_employees (
   id INTEGER PRIMARY KEY,
   name TEXT NOT NULL,
-  datetime TEXT NOT NULL,        -- UTC, ISO 8601 with Z
+  datetime TEXT NOT NULL,        -- UTC, ISO 8601 with Z: text order is time order
   department_id INTEGER NOT NULL,
   job_id INTEGER NOT NULL
 );
-
--- Hires per department, job and UTC day, kept in step with hired_employees in the same transaction;
--- the reports read it instead of scanning hired_employees.
-CREATE TABLE hires_daily (
-  department_id INTEGER NOT NULL,
-  job_id INTEGER NOT NULL,
-  day TEXT NOT NULL,             -- YYYY-MM-DD (UTC)
-  hires INTEGER NOT NULL,
-  PRIMARY KEY (department_id, job_id, day)
-) WITHOUT ROWID;
 
 CREATE TABLE data_version (
   id INTEGER PRIMARY KEY CHECK (id = 1),

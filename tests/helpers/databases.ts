@@ -51,8 +51,10 @@ export async function openTestDatabase(
     };
   } else {
     const schema = `t_${randomBytes(6).toString('hex')}`;
-    open = () => openPostgresDatabase(PG_TEST_URL, { schema, poolSize: 4 });
-    const admin = new pg.Pool({ connectionString: PG_TEST_URL, max: 1, options: `-c search_path=${schema} -c TimeZone=UTC` });
+    // The sessions start in a zone far from UTC: the adapter must not depend on the server's default.
+    const url = withSessionOptions(PG_TEST_URL, '-c TimeZone=Pacific/Chatham');
+    open = () => openPostgresDatabase(url, { schema, poolSize: 4 });
+    const admin = new pg.Pool({ connectionString: withSessionOptions(PG_TEST_URL, `-c search_path=${schema} -c TimeZone=UTC`), max: 1 });
     admin.on('error', () => {});
     query = async (sql) => (await admin.query(sql)).rows as Record<string, unknown>[];
     drop = async () => {
@@ -83,4 +85,12 @@ export async function openTestDatabase(
     await cleanup().catch(() => {});
     throw err;
   }
+}
+
+/** The URL with extra libpq `options` (appended to any it already has). */
+function withSessionOptions(url: string, options: string): string {
+  const parsed = new URL(url);
+  const existing = parsed.searchParams.get('options');
+  parsed.searchParams.set('options', existing ? `${existing} ${options}` : options);
+  return parsed.toString();
 }

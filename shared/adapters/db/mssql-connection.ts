@@ -233,7 +233,7 @@ function tokenizeAdo(text: string, fail: (message: string) => never): Array<[str
 /** `tcp:host,1433`, `host,1433`, `host\instance`, `[::1],1433`. */
 function parseServer(value: string, fail: (message: string) => never): Parts {
   let rest = value.trim();
-  const protocol = /^([a-z]+):(?!\d)/i.exec(rest);
+  const protocol = /^(tcp|np|lpc|admin|via):/i.exec(rest);
   if (protocol) {
     if (protocol[1].toLowerCase() !== 'tcp') fail(`Server protocol "${protocol[1]}:" is not supported (only tcp:)`);
     rest = rest.slice(protocol[0].length);

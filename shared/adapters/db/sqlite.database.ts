@@ -14,13 +14,13 @@ import {
   type TaskRepository,
 } from '../../ports/database.port.ts';
 import { readMigrations, taskDedupeKey } from './migrations.ts';
-import { addToRollup, rejectFromRecord, rollupEntries, taskFromRecord, type TaskRecord } from './task-row.ts';
+import { rejectFromRecord, taskFromRecord, type TaskRecord } from './task-row.ts';
 
 const INSERT_ROW: Record<TableName, string> = {
-  departments: 'INSERT OR IGNORE INTO departments (id, department) VALUES (?, ?)',
-  jobs: 'INSERT OR IGNORE INTO jobs (id, job) VALUES (?, ?)',
+  departments: 'INSERT INTO departments (id, department) VALUES (?, ?) ON CONFLICT (id) DO NOTHING',
+  jobs: 'INSERT INTO jobs (id, job) VALUES (?, ?) ON CONFLICT (id) DO NOTHING',
   hired_employees:
-    'INSERT OR IGNORE INTO hired_employees (id, name, datetime, department_id, job_id) VALUES (?, ?, ?, ?, ?)',
+    'INSERT INTO hired_employees (id, name, datetime, department_id, job_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
 };
 
 const CLAIM = `
@@ -35,24 +35,32 @@ WHERE id = (
   LIMIT 1)
 RETURNING *`;
 
+// Counted per department and job id first, then named: the join runs over a few thousand groups, not every hire.
 const HIRED_BY_QUARTER = `
+WITH counts AS (
+  SELECT department_id, job_id,
+    SUM(CASE WHEN substr(datetime, 6, 2) <= '03' THEN 1 ELSE 0 END) AS q1,
+    SUM(CASE WHEN substr(datetime, 6, 2) BETWEEN '04' AND '06' THEN 1 ELSE 0 END) AS q2,
+    SUM(CASE WHEN substr(datetime, 6, 2) BETWEEN '07' AND '09' THEN 1 ELSE 0 END) AS q3,
+    SUM(CASE WHEN substr(datetime, 6, 2) >= '10' THEN 1 ELSE 0 END) AS q4
+  FROM hired_employees
+  WHERE datetime >= ? AND datetime < ?
+  GROUP BY department_id, job_id)
 SELECT d.department AS department, j.job AS job,
-  SUM(CASE WHEN substr(h.day, 6, 2) BETWEEN '01' AND '03' THEN h.hires ELSE 0 END) AS Q1,
-  SUM(CASE WHEN substr(h.day, 6, 2) BETWEEN '04' AND '06' THEN h.hires ELSE 0 END) AS Q2,
-  SUM(CASE WHEN substr(h.day, 6, 2) BETWEEN '07' AND '09' THEN h.hires ELSE 0 END) AS Q3,
-  SUM(CASE WHEN substr(h.day, 6, 2) BETWEEN '10' AND '12' THEN h.hires ELSE 0 END) AS Q4
-FROM hires_daily h
-JOIN departments d ON d.id = h.department_id
-JOIN jobs j ON j.id = h.job_id
-WHERE h.day >= ? AND h.day < ?
+  SUM(c.q1) AS Q1, SUM(c.q2) AS Q2, SUM(c.q3) AS Q3, SUM(c.q4) AS Q4
+FROM counts c
+JOIN departments d ON d.id = c.department_id
+JOIN jobs j ON j.id = c.job_id
 GROUP BY d.department, j.job`;
 
 const HIRING_ABOVE_AVERAGE = `
-WITH per_department AS (
-  SELECT d.id AS id, d.department AS department, COALESCE(SUM(h.hires), 0) AS hired
-  FROM departments d
-  LEFT JOIN hires_daily h ON h.department_id = d.id AND h.day >= ? AND h.day < ?
-  GROUP BY d.id, d.department)
+WITH hires AS (
+  SELECT department_id, COUNT(*) AS hired FROM hired_employees
+  WHERE datetime >= ? AND datetime < ?
+  GROUP BY department_id),
+per_department AS (
+  SELECT d.id AS id, d.department AS department, COALESCE(h.hired, 0) AS hired
+  FROM departments d LEFT JOIN hires h ON h.department_id = d.id)
 SELECT id, department, hired FROM per_department
 WHERE hired * (SELECT COUNT(*) FROM per_department) > (SELECT SUM(hired) FROM per_department)`;
 
@@ -73,17 +81,12 @@ export function openSqliteDatabase(file: string): Database {
       const insert = s.insertRow[table];
       let inserted = 0;
       if (table === 'hired_employees') {
-        const rollup = new Map<string, number>();
         for (const r of rows as RowOf['hired_employees'][]) {
-          if (insert.run(r.id, r.name, r.datetime, r.department_id, r.job_id).changes > 0) {
-            inserted++;
-            addToRollup(rollup, r.department_id, r.job_id, r.datetime);
-          }
+          inserted += insert.run(r.id, r.name, r.datetime, r.department_id, r.job_id).changes;
         }
-        for (const entry of rollupEntries(rollup)) s.addRollup.run(...entry);
       } else {
         for (const r of rows as unknown as Record<string, unknown>[]) {
-          if (insert.run(r.id, table === 'departments' ? r.department : r.job).changes > 0) inserted++;
+          inserted += insert.run(r.id, table === 'departments' ? r.department : r.job).changes;
         }
       }
       if (inserted > 0) s.bumpVersion.run();
@@ -207,10 +210,6 @@ function prepareStatements(db: BetterSqlite3.Database) {
       jobs: db.prepare(INSERT_ROW.jobs),
       hired_employees: db.prepare(INSERT_ROW.hired_employees),
     },
-    addRollup: db.prepare(
-      `INSERT INTO hires_daily (department_id, job_id, day, hires) VALUES (?, ?, ?, ?)
-       ON CONFLICT (department_id, job_id, day) DO UPDATE SET hires = hires + excluded.hires`,
-    ),
     bumpVersion: db.prepare('UPDATE data_version SET version = version + 1 WHERE id = 1'),
     version: db.prepare('SELECT version FROM data_version WHERE id = 1'),
     insertReject: db.prepare('INSERT INTO task_rejects (task_id, line, record_id, raw, reasons) VALUES (?, ?, ?, ?, ?)'),

@@ -45,16 +45,3 @@ export function rejectFromRecord(r: TaskRecord): Reject {
     reasons: String(r.reasons).split(',') as ReasonCode[],
   };
 }
-
-/** hires_daily key parts of an inserted hired_employees row: counts per (department, job, UTC day). */
-export function addToRollup(rollup: Map<string, number>, departmentId: number, jobId: number, datetime: string): void {
-  const key = `${departmentId}|${jobId}|${datetime.slice(0, 10)}`;
-  rollup.set(key, (rollup.get(key) ?? 0) + 1);
-}
-
-export function* rollupEntries(rollup: Map<string, number>): Generator<[number, number, string, number]> {
-  for (const [key, hires] of rollup) {
-    const [d, j, day] = key.split('|');
-    yield [Number(d), Number(j), day, hires];
-  }
-}

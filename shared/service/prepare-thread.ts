@@ -1,0 +1,80 @@
+/**
+ * Worker-thread body: parses and validates a file's bytes while the main thread commits the previous
+ * batch, so the two cores work at once. Protocol (main ⇄ thread):
+ *   main → start {table, departmentIds, jobIds, options} · chunk {bytes} · eof · credit
+ *   thread → more (wants a chunk) · batch {columns, count, rejects, lastLine, bytesRead} · end · failed {message}
+ * A batch is posted only against a credit, so at most two batches wait in memory whatever the file size.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { TableName } from '../domain/tables.ts';
+import { readRecords } from '../csv/read-records.ts';
+import { prepareBatches, type PrepareOptions } from './prepare-batches.ts';
+import { newLoadContext } from './validate.ts';
+import { toColumns, transferables } from './row-columns.ts';
+
+export interface StartMessage {
+  type: 'start';
+  table: TableName;
+  departmentIds: Int32Array | null;
+  jobIds: Int32Array | null;
+  options: PrepareOptions;
+  credits: number;
+}
+
+const port = parentPort!;
+let credits = 0;
+let creditWaiter: (() => void) | null = null;
+let chunkWaiter: (() => void) | null = null;
+
+/** Input arrives ahead of need: this many chunks are kept requested or waiting, so parsing never stalls. */
+const READ_AHEAD = 4;
+const received: (Uint8Array | null)[] = [];
+let requested = 0;
+
+async function* chunksFromMain(): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    while (requested + received.length < READ_AHEAD) {
+      requested++;
+      port.postMessage({ type: 'more' });
+    }
+    if (received.length === 0) await new Promise<void>((resolve) => (chunkWaiter = resolve));
+    const chunk = received.shift()!;
+    if (chunk === null) return;
+    yield chunk;
+  }
+}
+
+async function run(start: StartMessage) {
+  credits = start.credits;
+  const ctx = newLoadContext(start.table, {
+    departmentIds: start.departmentIds ? new Set(start.departmentIds) : undefined,
+    jobIds: start.jobIds ? new Set(start.jobIds) : undefined,
+  });
+  for await (const batch of prepareBatches(readRecords(chunksFromMain()), ctx, start.options)) {
+    while (credits === 0) await new Promise<void>((resolve) => (creditWaiter = resolve));
+    credits--;
+    const columns = toColumns(start.table, batch.rows);
+    port.postMessage(
+      { type: 'batch', columns, count: batch.rows.length, rejects: batch.rejects, lastLine: batch.lastLine, bytesRead: batch.bytesRead },
+      transferables(columns),
+    );
+  }
+  port.postMessage({ type: 'end' });
+}
+
+port.on('message', (m: { type: string; bytes?: Uint8Array } & Partial<StartMessage>) => {
+  if (m.type === 'start') {
+    run(m as StartMessage).catch((e) => port.postMessage({ type: 'failed', message: e instanceof Error ? e.message : String(e) }));
+  } else if (m.type === 'chunk' || m.type === 'eof') {
+    requested--;
+    received.push(m.type === 'chunk' ? m.bytes! : null);
+    const waiter = chunkWaiter;
+    chunkWaiter = null;
+    waiter?.();
+  } else if (m.type === 'credit') {
+    credits++;
+    const waiter = creditWaiter;
+    creditWaiter = null;
+    waiter?.();
+  }
+});

@@ -1,0 +1,79 @@
+// The loader the worker relies on: startLoader(...), tick() and idle() as the API tests use them.
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { openSqliteDatabase } from '../../shared/adapters/db/sqlite.database.ts';
+import { openLocalFolderStore } from '../../shared/adapters/blob/local-folder.store.ts';
+import { silentLogger } from '../../shared/platform/logger.ts';
+import { startLoader, type Loader } from '../../loader/loader.ts';
+import type { BlobStore } from '../../shared/ports/blob-store.port.ts';
+import type { Database } from '../../shared/ports/database.port.ts';
+import { expectedSample, SAMPLE_FILES } from '../helpers/sample.ts';
+
+let cleanup: (() => Promise<void>) | null = null;
+afterEach(async () => {
+  await cleanup?.();
+  cleanup = null;
+});
+
+async function setup(opts: { slowOpenMs?: number } = {}): Promise<{ db: Database; start(concurrency: number): Loader }> {
+  const dir = await mkdtemp(join(tmpdir(), 'hiredb-loader-'));
+  const db = openSqliteDatabase(join(dir, 'hiredb.sqlite'));
+  await db.migrate();
+  const real = await openLocalFolderStore(join(dir, 'blob'));
+  for (const file of Object.values(SAMPLE_FILES)) await copyFile(file, join(dir, 'blob', file.split('/').pop()!));
+  // A slow Blob container: each file takes a moment to open, so tasks are surely running when we look.
+  const blob: BlobStore = opts.slowOpenMs
+    ? { ...real, open: async (name, start) => (await new Promise((r) => setTimeout(r, opts.slowOpenMs)), real.open(name, start)) }
+    : real;
+  let loader: Loader | null = null;
+  cleanup = async () => {
+    await loader?.stop();
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  const start = (concurrency: number) =>
+    (loader = startLoader(db, blob, { schedule: '*/1 * * * * *', batchSize: 1000, concurrency, leaseMs: 30_000, log: silentLogger }));
+  return { db, start };
+}
+
+const statuses = async (db: Database) =>
+  Object.fromEntries((await db.tasks.list({ limit: 100, offset: 0 })).tasks.map((t) => [t.file_name, t.status]));
+
+it('tick() then idle() leaves every sample task done with the expected summaries', async () => {
+  const env = await setup();
+  const loader = env.start(8);
+  await loader.tick();
+  await loader.idle();
+  const { tasks } = await env.db.tasks.list({ limit: 100, offset: 0 });
+  const expected = expectedSample();
+  expect(tasks).toHaveLength(3);
+  for (const t of tasks) {
+    expect(t.status).toBe('done');
+    const e = expected.files[t.table_name!];
+    expect(t.summary).toEqual({ processed: e.processed, inserted: e.inserted, already_exists: e.already_exists, rejected: e.rejected });
+  }
+});
+
+it('a tick while every slot is busy does not stop the loader from claiming later tasks', async () => {
+  // BUG: loader/loader.ts:64-78 — fill() is `filling ??= (async () => { try { while (...) {...} } finally { filling = null } })()`.
+  // When every slot is busy the while loop never awaits, so the async body (and its finally) finishes
+  // synchronously *before* `??=` stores the promise: `filling` keeps a settled promise forever and every
+  // later fill() — task completions, cron ticks, idle() — returns it without claiming. One tick that lands
+  // while the loader is full (a cron tick during a long load, or onTaskQueued from the worker) stalls the
+  // loader until restart: here hired_employees.csv stays `queued` for good, and idle() resolves anyway.
+  // Fix: `if (!filling) filling = (async () => { ... })().finally(() => { filling = null; }); return filling;`
+  const env = await setup({ slowOpenMs: 300 });
+  const loader = env.start(2);
+  // Wait until the first tick has claimed departments and jobs (both slots busy opening their files).
+  for (let i = 0; i < 100; i++) {
+    const s = await statuses(env.db);
+    if (s['departments.csv'] === 'running' && s['jobs.csv'] === 'running') break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  expect(await statuses(env.db)).toMatchObject({ 'departments.csv': 'running', 'jobs.csv': 'running' });
+  await loader.tick(); // finds both slots busy
+  await loader.idle();
+  expect(await statuses(env.db)).toEqual({ 'departments.csv': 'done', 'jobs.csv': 'done', 'hired_employees.csv': 'done' });
+});

@@ -1,0 +1,273 @@
+/**
+ * The SQL Server / Azure SQL adapter against a real server. Runs only when MSSQL_URL is set, e.g.
+ *   MSSQL_URL='mssql://sa:Passw0rd%21@127.0.0.1:1433/master?trustServerCertificate=true'
+ * (an ADO.NET string works too). The login must be allowed to CREATE DATABASE: every run works in a
+ * scratch database `hiredb_test_<random>` that it creates and drops, never in the one MSSQL_URL names.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LeaseLostError, type Database } from '../../shared/ports/database.port.ts';
+import { openMssqlDatabase, openMssqlExecutor } from '../../shared/adapters/db/mssql.database.ts';
+import type { SqlExecutor } from '../../shared/adapters/db/mssql-executor.ts';
+import type { DepartmentRow, HiredEmployeeRow, JobRow } from '../../shared/domain/tables.ts';
+import type { NewTask } from '../../shared/domain/task.ts';
+import { sortHiredByQuarter, sortHiringAboveAverage } from '../../shared/domain/reports.ts';
+
+const MSSQL_URL = process.env.MSSQL_URL?.trim();
+if (!MSSQL_URL) console.warn('MSSQL_URL not set: SQL Server integration tests skipped');
+
+/** The same connection, on another database. */
+function withDatabase(connection: string, database: string): string {
+  if (/^(mssql|sqlserver):\/\//i.test(connection)) {
+    const url = new URL(connection);
+    url.pathname = `/${database}`;
+    return url.toString();
+  }
+  return `${connection.replace(/[;\s]*$/, '')};Database=${database}`; // the last Database wins
+}
+
+const dept = (id: number, department: string): DepartmentRow => ({ id, department });
+const job = (id: number, name: string): JobRow => ({ id, job: name });
+const hire = (id: number, datetime: string, department_id: number, job_id: number, name = `Employee ${id}`): HiredEmployeeRow => ({
+  id,
+  name,
+  datetime,
+  department_id,
+  job_id,
+});
+const newTask = (file_name: string, table_name: NewTask['table_name']): NewTask => ({ file_name, file_version: 'etag-1', table_name, bytes_total: 1000 });
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** Microseconds since the epoch of a `...Z` test datetime. */
+function epochMicros(iso: string): bigint {
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?Z$/.exec(iso)!;
+  return BigInt(Date.parse(`${m[1]}Z`) / 1000) * 1_000_000n + BigInt((m[2] ?? '').padEnd(6, '0'));
+}
+
+describe.skipIf(!MSSQL_URL)('SQL Server adapter (MSSQL_URL)', () => {
+  const scratch = `hiredb_test_${randomBytes(5).toString('hex')}`;
+  let admin: SqlExecutor;
+  let raw: SqlExecutor;
+  let db: Database;
+  let other: Database;
+
+  beforeAll(async () => {
+    admin = await openMssqlExecutor(MSSQL_URL!, { poolSize: 1 });
+    await admin.query(`CREATE DATABASE [${scratch}];`);
+    const url = withDatabase(MSSQL_URL!, scratch);
+    db = await openMssqlDatabase(url, { poolSize: 4 });
+    other = await openMssqlDatabase(url, { poolSize: 4 });
+    raw = await openMssqlExecutor(url, { poolSize: 1 });
+    // Several migrators at once, as several loaders starting together would.
+    await Promise.all([db.migrate(), other.migrate(), db.migrate()]);
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([db?.close(), other?.close(), raw?.close()]);
+    if (!admin) return;
+    try {
+      await admin.query(`ALTER DATABASE [${scratch}] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;`).catch(() => {}); // not on Azure SQL
+      await admin.query(`DROP DATABASE [${scratch}];`);
+    } finally {
+      await admin.close();
+    }
+  }, 120_000);
+
+  beforeEach(async () => {
+    await raw.query(`DELETE FROM task_rejects; DELETE FROM tasks; DELETE FROM hires_daily;
+      DELETE FROM hired_employees; DELETE FROM departments; DELETE FROM jobs;`);
+  });
+
+  async function hiresDaily(): Promise<Map<string, number>> {
+    const rows = await raw.query("SELECT department_id, job_id, CONVERT(CHAR(10), day, 23) AS day, hires FROM hires_daily;");
+    return new Map(rows.map((r) => [`${r.department_id}|${r.job_id}|${r.day}`, Number(r.hires)]));
+  }
+  async function countedFromHires(): Promise<Map<string, number>> {
+    const rows = await raw.query(`SELECT department_id, job_id, CONVERT(CHAR(10), CAST(datetime AS DATE), 23) AS day, COUNT(*) AS hires
+      FROM hired_employees GROUP BY department_id, job_id, CAST(datetime AS DATE);`);
+    return new Map(rows.map((r) => [`${r.department_id}|${r.job_id}|${r.day}`, Number(r.hires)]));
+  }
+  const sorted = (m: Map<string, number>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+
+  it('migrated once, and migrating again changes nothing', async () => {
+    expect(db.dialect).toBe('mssql');
+    expect((await raw.query('SELECT version FROM schema_migrations;')).map((r) => r.version)).toEqual(['001_init']);
+    await db.insertBatch('departments', [dept(1, 'Sales')]);
+    const version = await db.dataVersion();
+    await db.migrate();
+    expect(await db.dimensionIds('departments')).toEqual(new Set([1]));
+    expect(await db.dataVersion()).toBe(version);
+  });
+
+  it('insertBatch counts inserted and already_exists and never overwrites', async () => {
+    const v0 = await db.dataVersion();
+    expect(await db.insertBatch('departments', [dept(1, 'Sales'), dept(2, 'Legal')])).toEqual({ inserted: 2, already_exists: 0 });
+    expect(await db.insertBatch('departments', [dept(2, 'Renamed'), dept(3, 'Support')])).toEqual({ inserted: 1, already_exists: 1 });
+    expect(await db.insertBatch('departments', [])).toEqual({ inserted: 0, already_exists: 0 });
+    expect(await raw.query('SELECT id, department FROM departments ORDER BY id;')).toEqual([
+      { id: 1, department: 'Sales' },
+      { id: 2, department: 'Legal' },
+      { id: 3, department: 'Support' },
+    ]);
+    const v1 = await db.dataVersion();
+    expect(v1).toBe(v0 + 2);
+    expect(await db.insertBatch('departments', [dept(1, 'x')])).toEqual({ inserted: 0, already_exists: 1 });
+    expect(await db.dataVersion()).toBe(v1);
+
+    const names = ['Tab\there', 'CR\r\nLF', "Quote \" and ' and ,", 'Ünïcødé 😀 日本語', 'x'.repeat(100)];
+    expect(await db.insertBatch('jobs', names.map((n, i) => job(i + 1, n)).concat(job(2147483647, 'Max id')))).toEqual({
+      inserted: 6,
+      already_exists: 0,
+    });
+    expect((await raw.query('SELECT job FROM jobs WHERE id < 100 ORDER BY id;')).map((r) => r.job)).toEqual(names);
+
+    const rows = range(1, 5000).map((id) => hire(id, `2021-0${1 + (id % 9)}-15T10:00:00.${String(id).padStart(6, '0')}Z`, 1 + (id % 3), 1 + (id % 5)));
+    expect(await db.insertBatch('hired_employees', rows)).toEqual({ inserted: 5000, already_exists: 0 });
+    expect(await db.insertBatch('hired_employees', rows.slice(4990).concat(hire(5001, '2021-01-01T00:00:00Z', 1, 1)))).toEqual({
+      inserted: 1,
+      already_exists: 10,
+    });
+  });
+
+  it('stores microseconds in UTC and keeps hires_daily equal to a count of hired_employees', async () => {
+    const edge = [
+      hire(1, '2021-03-31T23:59:59.999999Z', 1, 1),
+      hire(2, '2021-04-01T00:00:00Z', 1, 1),
+      hire(3, '2021-07-01T08:30:15.5Z', 2, 2),
+      hire(4, '2022-01-01T00:00:00.000001Z', 2, 1),
+      hire(5, '2021-03-31T00:00:00Z', 1, 1),
+    ];
+    expect(await db.insertBatch('hired_employees', edge)).toEqual({ inserted: 5, already_exists: 0 });
+    const stored = await raw.query(
+      "SELECT id, CAST(DATEDIFF_BIG(MICROSECOND, '1970-01-01', datetime) AS VARCHAR(30)) AS micros FROM hired_employees ORDER BY id;",
+    );
+    expect(stored.map((r) => BigInt(String(r.micros)))).toEqual(edge.map((h) => epochMicros(h.datetime)));
+    const daily = await hiresDaily();
+    expect(daily.get('1|1|2021-03-31')).toBe(2);
+    expect(daily.get('1|1|2021-04-01')).toBe(1);
+    expect(daily.get('2|1|2022-01-01')).toBe(1);
+    expect(daily.size).toBe(4);
+
+    // Overlapping batches from two connection pools at once: every id counted once, the rollup exact.
+    const batch = (ids: number[], seed: number) =>
+      ids.map((id) => hire(id, `2021-${String(1 + ((id * seed) % 12)).padStart(2, '0')}-0${1 + (id % 9)}T12:00:00Z`, 1 + (id % 4), 1 + (id % 3)));
+    const batches = [batch(range(100, 299), 1), batch(range(200, 399), 2), batch(range(150, 349), 3), batch(range(100, 399), 4)];
+    const results = await Promise.all(batches.map((rows, i) => (i % 2 ? other : db).insertBatch('hired_employees', rows)));
+    expect(results.reduce((n, r) => n + r.inserted, 0)).toBe(300);
+    expect(results.reduce((n, r) => n + r.already_exists, 0)).toBe(900 - 300);
+    expect(sorted(await hiresDaily())).toEqual(sorted(await countedFromHires()));
+  });
+
+  it('claims dimension files first, one owner per task, and finishes under the lease', async () => {
+    const h = (await db.tasks.enqueue(newTask('hired_employees.csv', 'hired_employees'), 1_000)).task;
+    const d = (await db.tasks.enqueue(newTask('departments.csv', 'departments'), 1_001)).task;
+    const j = (await db.tasks.enqueue(newTask('jobs.csv', 'jobs'), 1_002)).task;
+    expect(await db.tasks.enqueue(newTask('jobs.csv', 'jobs'), 1_003)).toMatchObject({ created: false, task: { id: j.id } });
+
+    const claims = await Promise.all(range(1, 6).map((i) => (i % 2 ? db : other).tasks.claim(`owner-${i}`, 2_000, 10_000)));
+    const won = claims.filter((c) => c !== null);
+    expect(won.map((c) => c!.id).sort()).toEqual([d.id, j.id].sort());
+    expect(won[0]).toMatchObject({ status: 'running', attempts: 1, started_at: 2_000, lease_expires_at: 12_000 });
+    expect(await db.tasks.claim('late', 2_001, 10_000)).toBeNull(); // hired_employees waits for the dimensions
+
+    const ownerOf = (id: number) => won.find((c) => c!.id === id)!.lease_owner!;
+    expect(await db.tasks.finish(d.id, 'someone-else', { error: null }, 3_000)).toBe(false);
+    expect(await db.tasks.finish(d.id, ownerOf(d.id), { error: null }, 3_000)).toBe(true);
+    expect(await db.tasks.finish(j.id, ownerOf(j.id), { error: 'boom' }, 3_001)).toBe(true);
+    expect(await db.tasks.get(j.id)).toMatchObject({ status: 'failed', error: 'boom', finished_at: 3_001, lease_owner: null });
+    const next = await db.tasks.claim('c', 3_002, 100);
+    expect(next?.id).toBe(h.id);
+    expect(await db.tasks.renew(h.id, 'c', 3_050, 100)).toBe(true);
+    expect(await db.tasks.claim('d', 3_150, 100)).toBeNull(); // lease until 3_150: not yet past
+    expect(await db.tasks.claim('d', 3_151, 100)).toMatchObject({ id: h.id, lease_owner: 'd', attempts: 2, started_at: 3_002 });
+    expect(await db.tasks.renew(h.id, 'c', 3_152, 100)).toBe(false);
+
+    expect((await db.tasks.retry(j.id, 4_000))?.status).toBe('queued');
+    const page = await db.tasks.list({ limit: 2, offset: 0 });
+    expect(page.total).toBe(3);
+    expect(page.tasks.map((t) => t.id)).toEqual([j.id, d.id].sort((a, b) => b - a));
+  });
+
+  it('commits rejects and the checkpoint with the batch, and writes nothing once the lease is lost', async () => {
+    await db.insertBatch('departments', [dept(1, 'Existing')]);
+    await db.tasks.enqueue(newTask('departments.csv', 'departments'), 1_000);
+    const task = (await db.tasks.claim('loader-1', 1_000, 60_000))!;
+    const rejects = [
+      { line: 3, id: '7', raw: '7,', reasons: ['missing_department' as const] },
+      { line: 2, id: null, raw: 'garbage\twith "tab" ü', reasons: ['field_count' as const] },
+    ];
+    expect(
+      await db.insertBatch('departments', [dept(1, 'Again'), dept(2, 'New')], { taskId: task.id, owner: 'loader-1', line: 4, bytesRead: 80, rejects }),
+    ).toEqual({ inserted: 1, already_exists: 1 });
+    expect(await db.tasks.get(task.id)).toMatchObject({
+      checkpoint_line: 4,
+      bytes_read: 80,
+      summary: { processed: 4, inserted: 1, already_exists: 1, rejected: 2 },
+    });
+    expect(await db.tasks.rejects(task.id, { limit: 10, offset: 0 })).toEqual({ rejects: [rejects[1], rejects[0]], total: 2 });
+
+    const version = await db.dataVersion();
+    await expect(
+      db.insertBatch('departments', [dept(3, 'Lost')], { taskId: task.id, owner: 'loader-2', line: 9, bytesRead: 99, rejects: [{ line: 8, id: 'x', raw: 'x', reasons: ['invalid_id'] }] }),
+    ).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await db.dimensionIds('departments')).toEqual(new Set([1, 2]));
+    expect(await db.dataVersion()).toBe(version);
+    expect((await db.tasks.rejects(task.id, { limit: 10, offset: 0 })).total).toBe(2);
+    expect(await db.tasks.get(task.id)).toMatchObject({ checkpoint_line: 4, summary: { processed: 4 } });
+  });
+
+  it('answers both reports on a small data set, telling Sales from sales', async () => {
+    await db.insertBatch('departments', [dept(1, 'Sales'), dept(2, 'sales'), dept(3, 'Engineering'), dept(4, 'Empty in 2021'), dept(5, 'Legal')]);
+    await db.insertBatch('jobs', [job(1, 'Manager'), job(2, 'Analyst'), job(3, 'analyst')]);
+    await db.insertBatch('hired_employees', [
+      hire(1, '2021-01-01T00:00:00Z', 1, 1),
+      hire(2, '2021-03-31T23:59:59.999999Z', 1, 1),
+      hire(3, '2021-04-01T00:00:00Z', 1, 2),
+      hire(4, '2021-09-30T23:59:59Z', 1, 3),
+      hire(5, '2021-12-31T23:59:59.999999Z', 1, 3),
+      hire(6, '2021-02-14T12:00:00.5Z', 2, 2),
+      hire(7, '2021-05-05T05:05:05Z', 2, 2),
+      hire(8, '2021-08-08T08:08:08Z', 2, 3),
+      hire(9, '2021-10-01T00:00:00.000001Z', 2, 1),
+      hire(10, '2021-11-11T11:11:11Z', 2, 1),
+      hire(11, '2021-06-30T23:59:59.999999Z', 3, 1),
+      hire(12, '2021-07-01T00:00:00Z', 3, 1),
+      hire(13, '2021-07-01T00:00:00.1Z', 3, 2),
+      hire(14, '2021-01-15T09:00:00Z', 5, 2),
+      hire(15, '2021-12-01T09:00:00Z', 5, 2),
+      hire(16, '2020-12-31T23:59:59.999999Z', 3, 1),
+      hire(17, '2022-01-01T00:00:00Z', 4, 1),
+      hire(18, '2022-03-03T03:03:03Z', 4, 2),
+      hire(19, '2022-04-04T04:04:04Z', 1, 1),
+      hire(20, '9999-12-31T23:59:59.999999Z', 5, 3),
+      hire(21, '0001-01-01T00:00:00Z', 2, 2),
+    ]);
+
+    expect(sortHiredByQuarter(await db.reports.hiredByQuarter(2021))).toEqual([
+      { department: 'Engineering', job: 'Analyst', Q1: 0, Q2: 0, Q3: 1, Q4: 0 },
+      { department: 'Engineering', job: 'Manager', Q1: 0, Q2: 1, Q3: 1, Q4: 0 },
+      { department: 'Legal', job: 'Analyst', Q1: 1, Q2: 0, Q3: 0, Q4: 1 },
+      { department: 'Sales', job: 'Analyst', Q1: 0, Q2: 1, Q3: 0, Q4: 0 },
+      { department: 'Sales', job: 'analyst', Q1: 0, Q2: 0, Q3: 1, Q4: 1 },
+      { department: 'Sales', job: 'Manager', Q1: 2, Q2: 0, Q3: 0, Q4: 0 },
+      { department: 'sales', job: 'Analyst', Q1: 1, Q2: 1, Q3: 0, Q4: 0 },
+      { department: 'sales', job: 'analyst', Q1: 0, Q2: 0, Q3: 1, Q4: 0 },
+      { department: 'sales', job: 'Manager', Q1: 0, Q2: 0, Q3: 0, Q4: 2 },
+    ]);
+    expect(await db.reports.hiredByQuarter(9999)).toEqual([{ department: 'Legal', job: 'analyst', Q1: 0, Q2: 0, Q3: 0, Q4: 1 }]);
+    expect(await db.reports.hiredByQuarter(1)).toEqual([{ department: 'sales', job: 'Analyst', Q1: 1, Q2: 0, Q3: 0, Q4: 0 }]);
+    expect(await db.reports.hiredByQuarter(1999)).toEqual([]);
+
+    // 2021: Sales 5, sales 5, Engineering 3 (the mean exactly: not above), Empty 0, Legal 2.
+    expect(sortHiringAboveAverage(await db.reports.hiringAboveAverage(2021))).toEqual([
+      { id: 1, department: 'Sales', hired: 5 },
+      { id: 2, department: 'sales', hired: 5 },
+    ]);
+    // 2022: Empty 2, Sales 1, others 0: mean 0.6.
+    expect(sortHiringAboveAverage(await db.reports.hiringAboveAverage(2022))).toEqual([
+      { id: 4, department: 'Empty in 2021', hired: 2 },
+      { id: 1, department: 'Sales', hired: 1 },
+    ]);
+    expect(await db.reports.hiringAboveAverage(1999)).toEqual([]);
+  });
+});
