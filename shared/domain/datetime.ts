@@ -1,5 +1,6 @@
 /**
- * Strict ISO 8601 date-times: `YYYY-MM-DDTHH:MM:SS[.fraction][Z|±HH:MM]`, on the calendar, no offset = UTC.
+ * Strict ISO 8601 date-times: `YYYY-MM-DDTHH:MM:SS[.fraction][Z|±HH:MM]`, on the calendar (years 0001-9999),
+ * no offset = UTC.
  * Returns the instant in UTC as `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` (fraction kept up to microseconds),
  * or null when the text is not such a date-time.
  */
@@ -14,7 +15,7 @@ export function normalizeDateTime(text: string): string | null {
   const hour = Number(m[4]);
   const minute = Number(m[5]);
   const second = Number(m[6]);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
   if (hour > 23 || minute > 59 || second > 59) return null;
 
   const fraction = m[7] ? m[7].slice(0, 6).replace(/0+$/, '') : '';
@@ -30,7 +31,7 @@ export function normalizeDateTime(text: string): string | null {
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute - sign * (offHours * 60 + offMinutes), second, 0);
   const utcYear = date.getUTCFullYear();
-  if (utcYear < 0 || utcYear > 9999) return null;
+  if (utcYear < 1 || utcYear > 9999) return null;
   const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z for years 0..9999
   return `${iso.slice(0, 19)}${fraction ? '.' + fraction : ''}Z`;
 }

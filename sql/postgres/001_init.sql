@@ -21,16 +21,6 @@ CREATE TABLE hired_employees (
   job_id INTEGER NOT NULL
 );
 
--- Hires per department, job and UTC day, kept in step with hired_employees in the same transaction;
--- the reports read it instead of scanning hired_employees.
-CREATE TABLE hires_daily (
-  department_id INTEGER NOT NULL,
-  job_id INTEGER NOT NULL,
-  day DATE NOT NULL,              -- (datetime AT TIME ZONE 'UTC')::date
-  hires INTEGER NOT NULL,
-  PRIMARY KEY (department_id, job_id, day)
-);
-
 CREATE TABLE data_version (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   version BIGINT NOT NULL

@@ -70,20 +70,13 @@ SELECT COUNT(*)::int AS inserted FROM ins`,
     create: `CREATE TEMP TABLE IF NOT EXISTS hiredb_stage_hired_employees (
       id INTEGER, name TEXT, datetime TIMESTAMPTZ, department_id INTEGER, job_id INTEGER) ON COMMIT DELETE ROWS`,
     copy: 'COPY hiredb_stage_hired_employees (id, name, datetime, department_id, job_id) FROM STDIN',
-    // Rows and rollup keys are taken in a fixed order so that concurrent batches lock them in the same order.
+    // Rows are taken in id order so that concurrent batches lock them in the same order.
     insert: `
 WITH ins AS (
   INSERT INTO hired_employees (id, name, datetime, department_id, job_id)
   SELECT id, name, datetime, department_id, job_id FROM hiredb_stage_hired_employees ORDER BY id
   ON CONFLICT (id) DO NOTHING
-  RETURNING datetime, department_id, job_id),
-rollup AS (
-  INSERT INTO hires_daily (department_id, job_id, day, hires)
-  SELECT department_id, job_id, (datetime AT TIME ZONE 'UTC')::date, COUNT(*)::int
-  FROM ins
-  GROUP BY 1, 2, 3
-  ORDER BY 1, 2, 3
-  ON CONFLICT (department_id, job_id, day) DO UPDATE SET hires = hires_daily.hires + excluded.hires),
+  RETURNING 1),
 bump AS (UPDATE data_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM ins))
 SELECT COUNT(*)::int AS inserted FROM ins`,
   },
@@ -103,8 +96,10 @@ WHERE id = $1 AND lease_owner = $2 AND status = 'running'`;
 
 const ENQUEUE = `
 INSERT INTO tasks (dedupe_key, file_name, file_version, table_name, slice_start, slice_limit, status, error,
-  bytes_total, created_at, updated_at, finished_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7::text, $8, $9, $10::bigint, $10::bigint,
+  bytes_total, created_at, updated_at, lease_owner, lease_expires_at, attempts, started_at, finished_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7::text, $8, $9, $10::bigint, $10::bigint, $11, $12::bigint,
+  CASE WHEN $7::text = 'running' THEN 1 ELSE 0 END,
+  CASE WHEN $7::text = 'running' THEN $10::bigint END,
   CASE WHEN $7::text = 'failed' THEN $10::bigint END)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING *`;
@@ -135,27 +130,36 @@ WHERE id = $1 AND lease_owner = $2 AND status = 'running'`;
 const RETRY = `UPDATE tasks SET status = 'queued', error = NULL, finished_at = NULL, updated_at = $2::bigint
 WHERE id = $1 AND status = 'failed' AND table_name IS NOT NULL RETURNING *`;
 
-// Same shape as the SQLite queries; the year bounds are dates built in SQL (make_date handles year 9999 + 1).
+// Same shape as the SQLite queries: counted per department and job id, then named. The year bounds are
+// built in SQL (make_date handles year 9999 + 1); datetimes are compared as instants, years taken in UTC.
 const HIRED_BY_QUARTER = `
+WITH counts AS (
+  SELECT department_id, job_id,
+    COUNT(*) FILTER (WHERE EXTRACT(QUARTER FROM datetime AT TIME ZONE 'UTC') = 1) AS q1,
+    COUNT(*) FILTER (WHERE EXTRACT(QUARTER FROM datetime AT TIME ZONE 'UTC') = 2) AS q2,
+    COUNT(*) FILTER (WHERE EXTRACT(QUARTER FROM datetime AT TIME ZONE 'UTC') = 3) AS q3,
+    COUNT(*) FILTER (WHERE EXTRACT(QUARTER FROM datetime AT TIME ZONE 'UTC') = 4) AS q4
+  FROM hired_employees
+  WHERE datetime >= make_timestamptz($1::int, 1, 1, 0, 0, 0, 'UTC')
+    AND datetime < make_timestamptz($1::int + 1, 1, 1, 0, 0, 0, 'UTC')
+  GROUP BY department_id, job_id)
 SELECT d.department AS department, j.job AS job,
-  SUM(CASE WHEN EXTRACT(MONTH FROM h.day) BETWEEN 1 AND 3 THEN h.hires ELSE 0 END)::int AS "Q1",
-  SUM(CASE WHEN EXTRACT(MONTH FROM h.day) BETWEEN 4 AND 6 THEN h.hires ELSE 0 END)::int AS "Q2",
-  SUM(CASE WHEN EXTRACT(MONTH FROM h.day) BETWEEN 7 AND 9 THEN h.hires ELSE 0 END)::int AS "Q3",
-  SUM(CASE WHEN EXTRACT(MONTH FROM h.day) BETWEEN 10 AND 12 THEN h.hires ELSE 0 END)::int AS "Q4"
-FROM hires_daily h
-JOIN departments d ON d.id = h.department_id
-JOIN jobs j ON j.id = h.job_id
-WHERE h.day >= make_date($1::int, 1, 1) AND h.day < make_date($1::int + 1, 1, 1)
+  SUM(c.q1)::int AS "Q1", SUM(c.q2)::int AS "Q2", SUM(c.q3)::int AS "Q3", SUM(c.q4)::int AS "Q4"
+FROM counts c
+JOIN departments d ON d.id = c.department_id
+JOIN jobs j ON j.id = c.job_id
 GROUP BY d.department, j.job`;
 
 // hired stays BIGINT inside the comparison so hired * count cannot overflow; exact integer arithmetic.
 const HIRING_ABOVE_AVERAGE = `
-WITH per_department AS (
-  SELECT d.id AS id, d.department AS department, COALESCE(SUM(h.hires), 0) AS hired
-  FROM departments d
-  LEFT JOIN hires_daily h ON h.department_id = d.id
-    AND h.day >= make_date($1::int, 1, 1) AND h.day < make_date($1::int + 1, 1, 1)
-  GROUP BY d.id, d.department)
+WITH hires AS (
+  SELECT department_id, COUNT(*) AS hired FROM hired_employees
+  WHERE datetime >= make_timestamptz($1::int, 1, 1, 0, 0, 0, 'UTC')
+    AND datetime < make_timestamptz($1::int + 1, 1, 1, 0, 0, 0, 'UTC')
+  GROUP BY department_id),
+per_department AS (
+  SELECT d.id AS id, d.department AS department, COALESCE(h.hired, 0) AS hired
+  FROM departments d LEFT JOIN hires h ON h.department_id = d.id)
 SELECT id, department, hired::int AS hired FROM per_department
 WHERE hired * (SELECT COUNT(*) FROM per_department) > (SELECT SUM(hired) FROM per_department)`;
 
@@ -168,14 +172,6 @@ const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': 
 export function copyTextField(value: string): string {
   if (value.includes('\u0000')) throw new RangeError('PostgreSQL cannot store the character U+0000 in a text value');
   return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : value;
-}
-
-/**
- * A UTC ISO datetime as PostgreSQL reads it. PostgreSQL has no year 0: ISO 8601 year 0000 is 1 BC.
- * Offset-less values are read as UTC because every connection runs with TimeZone=UTC.
- */
-function pgDateTime(iso: string): string {
-  return iso.startsWith('0000-') ? `0001-${iso.slice(5)} BC` : iso;
 }
 
 function copyInteger(value: number): string {
@@ -195,7 +191,7 @@ function encodeLine(table: TableName, row: RowOf[TableName]): string {
     }
     case 'hired_employees': {
       const r = row as RowOf['hired_employees'];
-      return `${copyInteger(r.id)}\t${copyTextField(r.name)}\t${copyTextField(pgDateTime(r.datetime))}\t${copyInteger(r.department_id)}\t${copyInteger(r.job_id)}\n`;
+      return `${copyInteger(r.id)}\t${copyTextField(r.name)}\t${copyTextField(r.datetime)}\t${copyInteger(r.department_id)}\t${copyInteger(r.job_id)}\n`;
     }
   }
 }
@@ -334,10 +330,12 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
         t.table_name,
         t.slice_start ?? null,
         t.slice_limit ?? null,
-        t.error ? 'failed' : 'queued',
+        t.error ? 'failed' : t.lease ? 'running' : 'queued',
         t.error ?? null,
         t.bytes_total,
         now,
+        t.lease?.owner ?? null,
+        t.lease?.expiresAt ?? null,
       ]);
       if (created.rows.length > 0) return { task: taskFromRecord(created.rows[0] as TaskRecord), created: true };
       // A concurrent enqueue of the same key has committed by now (ON CONFLICT waited for it).
