@@ -61,21 +61,19 @@ export function startLoader(db: Database, blob: BlobStore, opts: LoaderOptions):
   };
 
   // Claims tasks while this process has free slots; a finished task frees a slot and claims again.
-  const fill = (): Promise<void> =>
-    (filling ??= (async () => {
-      try {
-        while (!stopped && queue.size + queue.pending < opts.concurrency) {
-          const task = await db.tasks.claim(owner, Date.now(), opts.leaseMs);
-          if (!task) break;
-          queue
-            .add(() => run(task))
-            .catch((e) => opts.log.error('task crashed', { task: task.id, error: String(e) }))
-            .finally(() => void fill());
-        }
-      } finally {
-        filling = null;
+  const fill = (): Promise<void> => {
+    filling ??= (async () => {
+      while (!stopped && queue.size + queue.pending < opts.concurrency) {
+        const task = await db.tasks.claim(owner, Date.now(), opts.leaseMs);
+        if (!task) break;
+        queue
+          .add(() => run(task))
+          .catch((e) => opts.log.error('task crashed', { task: task.id, error: String(e) }))
+          .finally(() => void fill());
       }
-    })());
+    })().finally(() => (filling = null));
+    return filling;
+  };
 
   const tick = async () => {
     if (stopped) return;

@@ -30,9 +30,13 @@ export class CsvParser {
     this.parse(this.pending ? this.pending + text : text, false, out);
   }
 
-  /** Parses what is left at the end of the input (a last record without a line break). */
+  /**
+   * Parses what is left at the end of the input (a last record without a line break). A quote still
+   * open there leaves the rest of the file as one record, kept whole so it is rejected, not lost.
+   */
   end(out: CsvRecord[]): void {
     if (this.pending) this.parse(this.pending, true, out);
+    if (this.pending) out.push({ line: this.line, raw: this.pending, fields: [this.pending] });
     this.pending = '';
   }
 

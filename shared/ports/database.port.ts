@@ -13,6 +13,11 @@ export interface TaskCheckpoint {
   bytesRead: number;
   /** Rejected records of this batch; stored in the rejects table and added to the task's counts. */
   rejects: Reject[];
+  /**
+   * The commit of the task's previous batch. This batch may do its work meanwhile but commits only after
+   * that one did, and rolls back if it failed, so checkpoints advance in file order with nothing skipped.
+   */
+  after?: Promise<unknown>;
 }
 
 export interface BatchResult {

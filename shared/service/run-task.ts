@@ -63,10 +63,11 @@ async function loadFile(db: Database, task: Task, open: () => Promise<ByteSource
     resumeAfterLine: task.checkpoint_line,
     slice,
   });
-  // One commit in flight at a time keeps checkpoints in file order; the queue lets parsing run ahead by one batch.
-  const commits = new PQueue({ concurrency: 1 });
+  // Two commits in flight: the second does its work while the first commits, and commits after it.
+  const commits = new PQueue({ concurrency: 2 });
   let failure: unknown = null;
-  const commit = async (batch: PreparedBatch) => {
+  let previous: Promise<unknown> = Promise.resolve();
+  const commit = async (batch: PreparedBatch, after: Promise<unknown>) => {
     await withRetry(() =>
       db.insertBatch(table, batch.rows, {
         taskId: task.id,
@@ -74,6 +75,7 @@ async function loadFile(db: Database, task: Task, open: () => Promise<ByteSource
         line: batch.lastLine,
         bytesRead: batch.bytesRead,
         rejects: batch.rejects,
+        after,
       }),
     );
     opts.onProgress?.({ taskId: task.id, line: batch.lastLine, bytesRead: batch.bytesRead, bytesTotal: task.bytes_total });
@@ -81,7 +83,9 @@ async function loadFile(db: Database, task: Task, open: () => Promise<ByteSource
   for await (const batch of batches) {
     if (failure) break;
     await commits.onSizeLessThan(1);
-    commits.add(() => commit(batch)).catch((e) => (failure ??= e));
+    const after = previous;
+    previous = commits.add(() => commit(batch, after));
+    previous.catch((e) => (failure ??= e));
   }
   await commits.onIdle();
   if (failure) throw failure;

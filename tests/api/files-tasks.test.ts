@@ -99,11 +99,6 @@ describe('PUT /api/v1/files/:name', () => {
   });
 
   it('a percent-encoded file name is decoded once', async () => {
-    // BUG: worker/routes/files.ts:13 calls decodeURIComponent() on c.req.param('name'), which Hono has already
-    // decoded. `PUT /api/v1/files/departments%25.csv` (file "departments%.csv") becomes a second decode of
-    // "departments%.csv", throws URIError and answers 500 INTERNAL "URI malformed"; and "departments%252F.csv"
-    // (a plain file named "departments%2F.csv") is decoded twice into "departments/.csv". Fix: drop the extra
-    // decodeURIComponent (use c.req.param('name') as is).
     const res = await put(h, 'departments%25.csv');
     expect(res.status).toBe(202);
     expect(res.body.file.name).toBe('departments%.csv');

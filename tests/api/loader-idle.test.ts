@@ -57,13 +57,6 @@ it('tick() then idle() leaves every sample task done with the expected summaries
 });
 
 it('a tick while every slot is busy does not stop the loader from claiming later tasks', async () => {
-  // BUG: loader/loader.ts:64-78 — fill() is `filling ??= (async () => { try { while (...) {...} } finally { filling = null } })()`.
-  // When every slot is busy the while loop never awaits, so the async body (and its finally) finishes
-  // synchronously *before* `??=` stores the promise: `filling` keeps a settled promise forever and every
-  // later fill() — task completions, cron ticks, idle() — returns it without claiming. One tick that lands
-  // while the loader is full (a cron tick during a long load, or onTaskQueued from the worker) stalls the
-  // loader until restart: here hired_employees.csv stays `queued` for good, and idle() resolves anyway.
-  // Fix: `if (!filling) filling = (async () => { ... })().finally(() => { filling = null; }); return filling;`
   const env = await setup({ slowOpenMs: 300 });
   const loader = env.start(2);
   // Wait until the first tick has claimed departments and jobs (both slots busy opening their files).

@@ -199,7 +199,7 @@ export function readCsv(text: string): { line: number; raw: string; fields: stri
     skip_empty_lines: true,
     raw: true,
     info: true,
-  }) as { record: string[]; raw: string; info: { lines: number } }[];
+  }) as unknown as { record: string[]; raw: string; info: { lines: number } }[];
   const out: { line: number; raw: string; fields: string[] }[] = [];
   parsed.forEach((p, i) => {
     // csv-parse's raw text carries the blank lines before the record and the line break after it.

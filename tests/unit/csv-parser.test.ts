@@ -280,6 +280,15 @@ describe('readRecords and parseCsvText: BOM and header', () => {
     expect(parseCsvText(text)).toEqual(records);
   });
 
+  it('a later `id` record stays a record whichever chunk it arrives in', async () => {
+    const bytes = utf8.encode('id,job\n1,a\nid,job\nID,x\n');
+    for (const offsets of [[], [7], [11], [11, 18], Array.from({ length: bytes.length }, (_, i) => i)]) {
+      const { records } = await readAll(cut(bytes, offsets));
+      expect(linesOf(records), String(offsets)).toEqual([2, 3, 4]);
+      expect(fieldsOf(records)).toEqual([['1', 'a'], ['id', 'job'], ['ID', 'x']]);
+    }
+  });
+
   it('does not take `identifier` or `1` as a header', async () => {
     expect(fieldsOf((await readText('identifier,job\n1,a\n')).records)).toEqual([['identifier', 'job'], ['1', 'a']]);
     expect(fieldsOf(parseCsvText('idx,job\n'))).toEqual([['idx', 'job']]);
@@ -325,11 +334,6 @@ describe('unterminated quotes', () => {
   });
 
   it('a shorter unterminated quote at the end of the file is reported, not silently dropped', () => {
-    // BUG: shared/csv/csv-parser.ts end() (line 34-37) calls parse(pending, true) and then discards
-    // `pending` when the last record still has an open quote (parse() returns at line 113-118 without
-    // throwing because the text is under MAX_RECORD_CHARS). The record vanishes: it is neither
-    // emitted (so it cannot become a reject) nor reported. Expected: an error naming line 2 (as the
-    // 1 MiB case does, and as csv-parse's "Quote Not Closed" does), or the record emitted.
     const text = '1,a\n2,"open quote, never closed\n3,c\n';
     expect(() => csvParse(text)).toThrow(/Quote Not Closed/);
     let error: unknown = null;
@@ -436,7 +440,7 @@ describe('oracle: csv-parse', () => {
   // - csv-parse keeps whitespace-only lines as records; HireDB drops them as blank lines.
   // - csv-parse (without ltrim) rejects whitespace before an opening quote; HireDB accepts it.
   // - csv-parse's info.lines counts a CRLF inside a quoted field as two lines.
-  // - csv-parse throws on an unterminated quote at the end of input; HireDB drops the record (BUG above).
+  // - csv-parse throws on an unterminated quote at the end of input; HireDB keeps the rest of the file as one record, which is rejected.
   it('mixed line endings: csv-parse keeps a stray CR, HireDB does not', () => {
     expect(csvParse('a,b\ne,f\r\ng\n', ORACLE)).toEqual([['a', 'b'], ['e', 'f\r'], ['g']]);
     expect(fieldsOf(parseStrings(['a,b\ne,f\r\ng\n']))).toEqual([['a', 'b'], ['e', 'f'], ['g']]);

@@ -213,9 +213,13 @@ describe('normalizeDateTime', () => {
     expect(normalizeDateTime(text)).toBe(expected);
   });
 
-  it('rejects instants that fall outside years 0..9999 once converted to UTC', () => {
+  it('rejects instants outside years 0001..9999, before or after conversion to UTC', () => {
     expect(normalizeDateTime('9999-12-31T23:00:00-01:00')).toBeNull();
     expect(normalizeDateTime('9999-12-31T22:59:59-01:00')).toBe('9999-12-31T23:59:59Z');
+    expect(normalizeDateTime('0000-06-01T00:00:00Z')).toBeNull();
+    expect(normalizeDateTime('0000-12-31T23:00:00-02:00')).toBeNull();
+    expect(normalizeDateTime('0001-01-01T00:30:00+01:00')).toBeNull();
+    expect(normalizeDateTime('0001-01-01T01:00:00+01:00')).toBe('0001-01-01T00:00:00Z');
   });
 
   it('agrees with Date.parse on the instant for random valid date-times with offsets', () => {

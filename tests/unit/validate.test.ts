@@ -180,6 +180,16 @@ describe('prepareBatches', () => {
     expect(lastLines.at(-1)).toBe(9);
   });
 
+  it('a run of rejects alone also fills batches of batchSize', async () => {
+    const text = '1,a\n0,x\n-1,x\nx,x\n,\n2,b\n';
+    const batches = await collect(text, newLoadContext('departments'), { batchSize: 2 });
+    expect(batches.map((b) => [b.rows.length, b.rejects.length, b.lastLine])).toEqual([
+      [1, 2, 3],
+      [0, 2, 5],
+      [1, 0, 6],
+    ]);
+  });
+
   it('reports bytesRead growing to the file size', async () => {
     const text = 'id,department\n' + departments(50);
     const batches = await collect(text, newLoadContext('departments'), { batchSize: 7 }, 64);

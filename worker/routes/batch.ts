@@ -13,7 +13,12 @@ const PATH_TABLES: Record<string, TableName> = {
 };
 
 /** A batch body: 1..1000 objects whose values are strings, numbers or null. */
-const JsonBatch = v.array(v.record(v.string(), v.nullable(v.union([v.string(), v.number()]))));
+const JsonBatch = v.array(
+  v.pipe(
+    v.custom<object>((item) => typeof item === 'object' && item !== null && !Array.isArray(item), 'each row must be an object with the column names'),
+    v.record(v.string(), v.nullable(v.union([v.string(), v.number()]))),
+  ),
+);
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 

@@ -10,7 +10,7 @@ import { taskView } from '../task-view.ts';
 export function fileRoutes(deps: AppDeps) {
   const app = new Hono();
   app.put('/files/:name', async (c) => {
-    const name = decodeURIComponent(c.req.param('name'));
+    const name = c.req.param('name'); // already decoded by the router
     try {
       assertPlainFileName(name);
     } catch (e) {
@@ -23,6 +23,7 @@ export function fileRoutes(deps: AppDeps) {
     if (!body) throw httpError(400, 'EMPTY_BODY', 'send the CSV file as the request body');
     const entry = await deps.blob.write(name, body);
     const { task, created } = await enqueueFile(deps.db, entry);
+    deps.onTaskQueued?.();
     return c.json({ file: entry, created, task: taskView(task) }, 202);
   });
   return app;

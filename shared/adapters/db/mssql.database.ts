@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Connection, ConnectionError, Request, TYPES } from 'tedious';
 import type { DimensionTable, RowOf, TableName } from '../../domain/tables.ts';
-import type { NewTask, Task } from '../../domain/task.ts';
+import type { NewTask } from '../../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../../domain/reports.ts';
 import type { Reject } from '../../domain/reasons.ts';
 import {
@@ -249,13 +249,13 @@ const DEADLOCK_ATTEMPTS = 5;
  * Runs `fn` again when SQL Server picked it as a deadlock victim (concurrent batches on overlapping ids
  * or days can deadlock where SQLite, with one writer, would have waited). Other errors pass through.
  */
-export async function retryDeadlocks<T>(fn: () => Promise<T>, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<T> {
+export async function retryDeadlocks<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
       if (attempt >= DEADLOCK_ATTEMPTS || sqlErrorNumber(e) !== DEADLOCK_VICTIM) throw e;
-      await sleep(10 * 2 ** attempt * (0.5 + Math.random()));
+      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt * (0.5 + Math.random())));
     }
   }
 }

@@ -1,5 +1,3 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DimensionTable, RowOf, TableName } from '../../domain/tables.ts';
@@ -26,8 +24,6 @@ export interface PostgresOptions {
 /** Unquoted identifiers only: the name goes into search_path and must not change case or need quoting. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const INT8_OID = 20;
-/** Lines of COPY text are sent in chunks of about this many characters. */
-const COPY_CHUNK = 64 * 1024;
 
 /**
  * BIGINT columns (task ids, epoch-ms times, counts) come back as numbers: every value HireDB stores
@@ -40,47 +36,36 @@ const TYPES: pg.CustomTypesConfig = {
       : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-/** Per table: the session's staging table, the COPY into it and the one statement that moves it. */
-const STAGE: Record<TableName, { create: string; copy: string; insert: string }> = {
-  departments: {
-    create: `CREATE TEMP TABLE IF NOT EXISTS hiredb_stage_departments (id INTEGER, name TEXT) ON COMMIT DELETE ROWS`,
-    copy: 'COPY hiredb_stage_departments (id, name) FROM STDIN',
-    insert: `
-WITH ins AS (
-  INSERT INTO departments (id, department)
-  SELECT id, name FROM hiredb_stage_departments ORDER BY id
-  ON CONFLICT (id) DO NOTHING
-  RETURNING 1),
-bump AS (UPDATE data_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM ins))
-SELECT COUNT(*)::int AS inserted FROM ins`,
-  },
-  jobs: {
-    create: `CREATE TEMP TABLE IF NOT EXISTS hiredb_stage_jobs (id INTEGER, name TEXT) ON COMMIT DELETE ROWS`,
-    copy: 'COPY hiredb_stage_jobs (id, name) FROM STDIN',
-    insert: `
-WITH ins AS (
-  INSERT INTO jobs (id, job)
-  SELECT id, name FROM hiredb_stage_jobs ORDER BY id
-  ON CONFLICT (id) DO NOTHING
-  RETURNING 1),
-bump AS (UPDATE data_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM ins))
-SELECT COUNT(*)::int AS inserted FROM ins`,
-  },
-  hired_employees: {
-    create: `CREATE TEMP TABLE IF NOT EXISTS hiredb_stage_hired_employees (
-      id INTEGER, name TEXT, datetime TIMESTAMPTZ, department_id INTEGER, job_id INTEGER) ON COMMIT DELETE ROWS`,
-    copy: 'COPY hiredb_stage_hired_employees (id, name, datetime, department_id, job_id) FROM STDIN',
-    // Rows are taken in id order so that concurrent batches lock them in the same order.
-    insert: `
-WITH ins AS (
-  INSERT INTO hired_employees (id, name, datetime, department_id, job_id)
-  SELECT id, name, datetime, department_id, job_id FROM hiredb_stage_hired_employees ORDER BY id
-  ON CONFLICT (id) DO NOTHING
-  RETURNING 1),
-bump AS (UPDATE data_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM ins))
-SELECT COUNT(*)::int AS inserted FROM ins`,
-  },
+const COPY_INTO: Record<TableName, string> = {
+  departments: 'COPY departments (id, department) FROM STDIN',
+  jobs: 'COPY jobs (id, job) FROM STDIN',
+  hired_employees: 'COPY hired_employees (id, name, datetime, department_id, job_id) FROM STDIN',
 };
+
+/** Ids of a batch already in the table: one index range scan when the ids are dense, a lookup each otherwise. */
+const EXISTING_IN_RANGE: Record<TableName, string> = {
+  departments: 'SELECT id FROM departments WHERE id BETWEEN $1 AND $2',
+  jobs: 'SELECT id FROM jobs WHERE id BETWEEN $1 AND $2',
+  hired_employees: 'SELECT id FROM hired_employees WHERE id BETWEEN $1 AND $2',
+};
+const EXISTING_OF: Record<TableName, string> = {
+  departments: 'SELECT id FROM departments WHERE id = ANY($1::int[])',
+  jobs: 'SELECT id FROM jobs WHERE id = ANY($1::int[])',
+  hired_employees: 'SELECT id FROM hired_employees WHERE id = ANY($1::int[])',
+};
+
+/** Sends COPY text lines in one write and waits until the server has taken them. */
+function copyText(client: pg.PoolClient, sql: string, lines: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stream = client.query(copyFrom(sql));
+    stream.on('finish', resolve);
+    stream.on('error', reject);
+    stream.end(lines.join(''));
+  });
+}
+
+const BUMP_VERSION = 'UPDATE data_version SET version = version + 1 WHERE id = 1';
+const UNIQUE_VIOLATION = '23505';
 
 const INSERT_REJECTS = `
 INSERT INTO task_rejects (task_id, line, record_id, raw, reasons)
@@ -196,21 +181,6 @@ function encodeLine(table: TableName, row: RowOf[TableName]): string {
   }
 }
 
-/** The rows as COPY text, in chunks of about COPY_CHUNK characters. */
-function encodeRows(table: TableName, rows: RowOf[TableName][]): string[] {
-  const chunks: string[] = [];
-  let current = '';
-  for (const row of rows) {
-    current += encodeLine(table, row);
-    if (current.length >= COPY_CHUNK) {
-      chunks.push(current);
-      current = '';
-    }
-  }
-  if (current) chunks.push(current);
-  return chunks;
-}
-
 /** Diagnostic text (a reject's raw record) is kept even when it holds U+0000, which PostgreSQL cannot store. */
 const storableText = (value: string): string => value.replaceAll('\u0000', '\uFFFD');
 
@@ -277,6 +247,11 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
 
   const query = async (text: string, values?: unknown[]) => pool.query(text, values);
 
+  /**
+   * Rows go straight into their table with COPY, after one query for which of their ids are present.
+   * A concurrent writer that inserts one of those ids in between makes the COPY fail with a unique
+   * violation; the batch is then rolled back and tried again, and the second look sees that row.
+   */
   async function insertBatch(
     table: TableName,
     rows: RowOf[TableName][],
@@ -284,40 +259,67 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
   ): Promise<BatchResult> {
     if (rows.length === 0 && !checkpoint) return { inserted: 0, already_exists: 0 };
     if (checkpoint && !isRowId(checkpoint.taskId)) throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
-    const chunks = encodeRows(table, rows); // refuses unstorable values before anything is sent
-    const stage = STAGE[table];
-    return transaction(rows.length > 0 ? `BEGIN; ${stage.create}` : 'BEGIN', async (client) => {
-      let inserted = 0;
-      if (rows.length > 0) {
-        await pipeline(Readable.from(chunks), client.query(copyFrom(stage.copy)));
-        inserted = (await client.query(stage.insert)).rows[0].inserted as number;
+    const lines = rows.map((row) => encodeLine(table, row)); // refuses unstorable values before anything is sent
+    // A file load's batch commits with its checkpoint, so it need not wait for the WAL flush: if the server
+    // crashes, rows and checkpoint are lost together and the task resumes before them.
+    const begin = checkpoint ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await transaction(begin, async (client) => {
+          const existing = await existingIds(client, table, rows);
+          const fresh = existing.size === 0 ? lines : lines.filter((_, i) => !existing.has(rows[i].id));
+          if (fresh.length > 0) await copyText(client, COPY_INTO[table], fresh);
+          // The rows above take no lock another batch of this task needs; the shared rows below (version,
+          // task) are locked only once the previous batch has committed, so batches cannot deadlock.
+          await checkpoint?.after;
+          if (fresh.length > 0) await client.query(BUMP_VERSION);
+          const result = { inserted: fresh.length, already_exists: rows.length - fresh.length };
+          if (checkpoint) await advanceTask(client, checkpoint, result);
+          return result;
+        });
+      } catch (err) {
+        if ((err as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= 5) throw err;
       }
-      const result = { inserted, already_exists: rows.length - inserted };
-      if (checkpoint) {
-        const rejects = checkpoint.rejects;
-        if (rejects.length > 0) {
-          await client.query(INSERT_REJECTS, [
-            checkpoint.taskId,
-            rejects.map((r) => r.line),
-            rejects.map((r) => (r.id === null ? null : storableText(r.id))),
-            rejects.map((r) => storableText(r.raw)),
-            rejects.map((r) => r.reasons.join(',')),
-          ]);
-        }
-        const advanced = await client.query(ADVANCE_TASK, [
-          checkpoint.taskId,
-          checkpoint.owner,
-          checkpoint.line,
-          checkpoint.bytesRead,
-          inserted,
-          result.already_exists,
-          rejects.length,
-          Date.now(),
-        ]);
-        if (advanced.rowCount === 0) throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
-      }
-      return result;
-    });
+    }
+  }
+
+  async function existingIds(client: pg.PoolClient, table: TableName, rows: RowOf[TableName][]): Promise<Set<number>> {
+    if (rows.length === 0) return new Set();
+    let min = rows[0].id;
+    let max = rows[0].id;
+    for (const r of rows) {
+      if (r.id < min) min = r.id;
+      if (r.id > max) max = r.id;
+    }
+    const result =
+      max - min < rows.length * 4
+        ? await client.query(EXISTING_IN_RANGE[table], [min, max])
+        : await client.query(EXISTING_OF[table], [rows.map((r) => r.id)]);
+    return new Set(result.rows.map((r) => r.id as number));
+  }
+
+  async function advanceTask(client: pg.PoolClient, checkpoint: TaskCheckpoint, result: BatchResult) {
+    const rejects = checkpoint.rejects;
+    if (rejects.length > 0) {
+      await client.query(INSERT_REJECTS, [
+        checkpoint.taskId,
+        rejects.map((r) => r.line),
+        rejects.map((r) => (r.id === null ? null : storableText(r.id))),
+        rejects.map((r) => storableText(r.raw)),
+        rejects.map((r) => r.reasons.join(',')),
+      ]);
+    }
+    const advanced = await client.query(ADVANCE_TASK, [
+      checkpoint.taskId,
+      checkpoint.owner,
+      checkpoint.line,
+      checkpoint.bytesRead,
+      result.inserted,
+      result.already_exists,
+      rejects.length,
+      Date.now(),
+    ]);
+    if (advanced.rowCount === 0) throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
   }
 
   const tasks: TaskRepository = {

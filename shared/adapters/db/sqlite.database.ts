@@ -189,6 +189,7 @@ export function openSqliteDatabase(file: string): Database {
       db.close();
     },
     async insertBatch<T extends TableName>(table: T, rows: RowOf[T][], checkpoint?: TaskCheckpoint) {
+      await checkpoint?.after; // SQLite has one writer: the previous batch's commit simply goes first
       return insertBatch.immediate(table, rows, checkpoint);
     },
     async dimensionIds(table: DimensionTable) {
