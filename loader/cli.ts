@@ -5,6 +5,7 @@ import { openDatabase } from '../shared/adapters/open.ts';
 import { isReportName, parseReportYear, REPORT_COLUMNS, reportToCsv, sortHiredByQuarter, sortHiringAboveAverage } from '../shared/domain/reports.ts';
 import { isTableName, type TableName } from '../shared/domain/tables.ts';
 import { consoleLogger } from '../shared/platform/logger.ts';
+import { taskView } from '../shared/domain/task-view.ts';
 import { printTable } from './cli-output.ts';
 import { CliError, loadFiles } from './cli-load.ts';
 import { runServer } from './serve.ts';
@@ -109,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'tasks': {
         const { tasks } = await db.tasks.list({ limit: 1000, offset: 0 });
-        if (values.json) process.stdout.write(JSON.stringify(tasks) + '\n');
+        if (values.json) process.stdout.write(JSON.stringify(tasks.map(taskView)) + '\n');
         else
           printTable(
             tasks.map((t) => ({ ...t, ...t.summary, file: t.file_name, table: t.table_name ?? '', error: t.error ?? '' })),

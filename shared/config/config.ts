@@ -58,6 +58,9 @@ const DEFAULTS: Record<keyof typeof SCHEMA, string> = {
   AZURE_BLOB_CONTAINER: 'hiredb',
 };
 
+/** A URL's password never reaches a log or an error message. */
+const withoutPassword = (value: string) => value.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -70,7 +73,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const get = (name: keyof typeof SCHEMA): unknown => {
     const raw = env[name]?.trim() || DEFAULTS[name];
     const result = v.safeParse(SCHEMA[name], raw);
-    if (!result.success) throw new ConfigError(`${name}="${raw}" ${result.issues[0].message}`);
+    if (!result.success) throw new ConfigError(`${name}="${withoutPassword(raw)}" ${result.issues[0].message}`);
     return result.output;
   };
   const azureSql = env.AZURE_SQL_CONNECTION_STRING?.trim();

@@ -7,8 +7,8 @@
 -- per-row foreign-key check.
 --
 -- The three data tables keep the types of the original Azure SQL tables (INT keys, NVARCHAR(100)
--- names, DATETIME2 in UTC); where a database already has them, they are kept as they are and
--- hires_daily is filled from the rows already there.
+-- names, DATETIME2 in UTC); where a database already has them, they are kept as they are. The
+-- reports read hired_employees directly, as on SQLite and PostgreSQL.
 IF OBJECT_ID(N'dbo.departments', N'U') IS NULL
 CREATE TABLE departments (
   id INT NOT NULL PRIMARY KEY,
@@ -29,22 +29,6 @@ CREATE TABLE hired_employees (
   department_id INT NOT NULL,
   job_id INT NOT NULL
 );
-GO
--- Hires per department, job and UTC day, kept in step with hired_employees in the same transaction;
--- the reports read it instead of scanning hired_employees.
-CREATE TABLE hires_daily (
-  department_id INT NOT NULL,
-  job_id INT NOT NULL,
-  day DATE NOT NULL,             -- UTC
-  hires INT NOT NULL,
-  PRIMARY KEY (department_id, job_id, day)
-);
-GO
-INSERT INTO hires_daily (department_id, job_id, day, hires)
-SELECT department_id, job_id, CAST(datetime AS DATE), COUNT(*)
-FROM hired_employees
-WHERE department_id IS NOT NULL AND job_id IS NOT NULL AND datetime IS NOT NULL
-GROUP BY department_id, job_id, CAST(datetime AS DATE);
 GO
 CREATE TABLE data_version (
   id INT NOT NULL PRIMARY KEY CHECK (id = 1),

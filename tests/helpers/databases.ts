@@ -19,7 +19,7 @@ export interface TestDatabase {
   cleanup(): Promise<void>;
   /** Another, independent handle on the same database (another process would see it this way). */
   openAnother(): Promise<Database>;
-  /** Raw read for assertions that look behind the port (e.g. hires_daily); SQL in the database's dialect. */
+  /** Raw read for assertions that look behind the port (e.g. stored rows); SQL in the database's dialect. */
   query(sql: string): Promise<Record<string, unknown>[]>;
 }
 

@@ -4,7 +4,7 @@ import { tableForFile } from '../../shared/domain/tables.ts';
 import { enqueueFile } from '../../shared/service/enqueue-file.ts';
 import type { AppDeps } from '../app.ts';
 import { httpError } from '../http-error.ts';
-import { taskView } from '../task-view.ts';
+import { taskView } from '../../shared/domain/task-view.ts';
 
 /** `PUT /api/v1/files/:name`: streams a CSV body into the Blob container and queues its load. */
 export function fileRoutes(deps: AppDeps) {

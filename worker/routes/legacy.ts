@@ -3,7 +3,7 @@ import { enqueueFile } from '../../shared/service/enqueue-file.ts';
 import { MAX_BATCH_ROWS } from '../../shared/service/ingest-batch.ts';
 import type { AppDeps } from '../app.ts';
 import { httpError, intParam } from '../http-error.ts';
-import { taskView } from '../task-view.ts';
+import { taskView } from '../../shared/domain/task-view.ts';
 import { answerReport } from './reports.ts';
 
 const STANDARD_FILES = ['departments.csv', 'jobs.csv', 'hired_employees.csv'];

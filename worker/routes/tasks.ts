@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { AppDeps } from '../app.ts';
 import { httpError, intParam } from '../http-error.ts';
-import { taskView } from '../task-view.ts';
+import { taskView } from '../../shared/domain/task-view.ts';
 import { reportToCsv } from '../../shared/domain/reports.ts';
 
 /** `GET /api/v1/tasks`, `/tasks/:id`, `/tasks/:id/rejects`, `POST /tasks/:id/retry`. */

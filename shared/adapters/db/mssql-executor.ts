@@ -50,8 +50,12 @@ export const bigint = (value: number | null): SqlParam => ({ type: 'BigInt', val
 export const nvarchar = (value: string | null): SqlParam => ({ type: 'NVarChar', value });
 export const datetime2 = (value: Date | null): SqlParam => ({ type: 'DateTime2', value });
 
-/** SQL Server's error number of a failed statement (e.g. 2627 unique key, 1205 deadlock), if any. */
+/**
+ * SQL Server's error number of a failed statement (e.g. 2627 unique key, 1205 deadlock), if any. When the
+ * server sent several errors (tedious then rejects with an AggregateError), the first one's.
+ */
 export function sqlErrorNumber(error: unknown): number | undefined {
+  if (error instanceof AggregateError) return error.errors.map(sqlErrorNumber).find((n) => n !== undefined);
   const n = (error as { number?: unknown } | null)?.number;
   return typeof n === 'number' ? n : undefined;
 }

@@ -17,6 +17,7 @@ import { rejectFromRecord, taskFromRecord, type TaskRecord } from './task-row.ts
 import { parseMssqlConnection, type MssqlConfig } from './mssql-connection.ts';
 import {
   bigint,
+  datetime2,
   int,
   nvarchar,
   type BulkColumn,
@@ -78,43 +79,41 @@ export function stagingDdl(table: TableName): string {
 CREATE TABLE #staging (${columns.join(', ')});`;
 }
 
+/*
+ * The insert path. PostgreSQL COPYs a batch straight into its table after one query for the ids already
+ * there; here the rows are bulk-loaded into the session's private #staging table and copied over with
+ * INSERT ... WHERE NOT EXISTS (UPDLOCK, HOLDLOCK) instead, on purpose:
+ * - Counts stay exact only if no other writer can add one of the batch's ids between the look-up and the
+ *   insert. On SQL Server that takes serializable key-range locks, and those cover gaps, not just ids: two
+ *   batches of one file with disjoint ids still lock the same range (the one past the highest id, in an
+ *   appending load), and 5000 locks of one statement escalate to a lock on the whole table.
+ * - A batch waits for its task's previous batch (TaskCheckpoint.after) before it commits. Had it locked
+ *   anything in the table before that wait, the previous batch could be blocked on those locks while this
+ *   one waits for it: a deadlock across the application that SQL Server cannot see, stuck until the request
+ *   timeout. PostgreSQL has no gap locks, so there a COPY into the table before the wait is safe.
+ * So before the wait a batch only fills #staging (the network transfer: the heavy part), which no other
+ * session can see or lock; everything that touches shared tables runs after it, as one server-side copy.
+ */
 const NOT_PRESENT = (table: TableName) =>
   `WHERE NOT EXISTS (SELECT 1 FROM ${table} t WITH (UPDLOCK, HOLDLOCK) WHERE t.id = s.id)`;
 
-const COUNT_AND_BUMP = `DECLARE @inserted_count INT = (SELECT COUNT(*) FROM @ins);
-IF @inserted_count > 0 UPDATE data_version SET version = version + 1 WHERE id = 1;
-SELECT @inserted_count AS inserted;`;
-
 /** Copies the rows of #staging whose id is not in the table yet; answers one row `{ inserted }`. */
 export const INSERT_FROM_STAGING: Record<TableName, string> = {
-  departments: `DECLARE @ins TABLE (id INT NOT NULL);
-INSERT INTO departments (id, department)
-OUTPUT inserted.id INTO @ins (id)
+  departments: `INSERT INTO departments (id, department)
 SELECT s.id, s.department FROM #staging s
 ${NOT_PRESENT('departments')};
-${COUNT_AND_BUMP}`,
-  jobs: `DECLARE @ins TABLE (id INT NOT NULL);
-INSERT INTO jobs (id, job)
-OUTPUT inserted.id INTO @ins (id)
+SELECT @@ROWCOUNT AS inserted;`,
+  jobs: `INSERT INTO jobs (id, job)
 SELECT s.id, s.job FROM #staging s
 ${NOT_PRESENT('jobs')};
-${COUNT_AND_BUMP}`,
-  hired_employees: `DECLARE @ins TABLE (id INT NOT NULL, datetime DATETIME2 NOT NULL, department_id INT NOT NULL, job_id INT NOT NULL);
-INSERT INTO hired_employees (id, name, datetime, department_id, job_id)
-OUTPUT inserted.id, inserted.datetime, inserted.department_id, inserted.job_id INTO @ins (id, datetime, department_id, job_id)
+SELECT @@ROWCOUNT AS inserted;`,
+  hired_employees: `INSERT INTO hired_employees (id, name, datetime, department_id, job_id)
 SELECT s.id, s.name, s.datetime, s.department_id, s.job_id FROM #staging s
 ${NOT_PRESENT('hired_employees')};
-MERGE hires_daily WITH (HOLDLOCK) AS d
-USING (
-  SELECT department_id, job_id, CAST(datetime AS DATE) AS day, COUNT(*) AS hires
-  FROM @ins
-  GROUP BY department_id, job_id, CAST(datetime AS DATE)
-) AS n
-ON d.department_id = n.department_id AND d.job_id = n.job_id AND d.day = n.day
-WHEN MATCHED THEN UPDATE SET hires = d.hires + n.hires
-WHEN NOT MATCHED BY TARGET THEN INSERT (department_id, job_id, day, hires) VALUES (n.department_id, n.job_id, n.day, n.hires);
-${COUNT_AND_BUMP}`,
+SELECT @@ROWCOUNT AS inserted;`,
 };
+
+export const BUMP_VERSION = 'UPDATE data_version SET version = version + 1 WHERE id = 1;';
 
 export const ADVANCE_TASK = `UPDATE tasks SET checkpoint_line = @line, bytes_read = @bytes,
   processed = processed + @inserted + @already_exists + @rejected,
@@ -167,30 +166,41 @@ export const LIST_REJECTS =
   'SELECT * FROM task_rejects WHERE task_id = @id ORDER BY line OFFSET @offset ROWS FETCH NEXT @limit ROWS ONLY;';
 export const COUNT_REJECTS = 'SELECT COUNT_BIG(*) AS n FROM task_rejects WHERE task_id = @id;';
 
-const IN_YEAR = (column: string) => `${column} >= DATEFROMPARTS(@year, 1, 1) AND ${column} <= DATEFROMPARTS(@year, 12, 31)`;
+/** The year's hires: its bounds are DATETIME2 parameters (see yearRange), so the datetime index range applies. */
+const IN_YEAR = 'datetime >= @year_start AND datetime <= @year_end';
 
 /**
- * Grouped by the names, compared exactly (binary collation) as SQLite does: 'Sales' and 'sales' stay
- * two rows even on a case-insensitive database.
+ * The same shape as the SQLite and PostgreSQL queries: counted per department and job id first, then
+ * named. Names are grouped and compared exactly (binary collation) as SQLite does: 'Sales' and 'sales'
+ * stay two rows even on a case-insensitive database. Quarters are those of the stored UTC datetime.
  */
-export const HIRED_BY_QUARTER = `SELECT d.department COLLATE Latin1_General_BIN2 AS department, j.job COLLATE Latin1_General_BIN2 AS job,
-  SUM(CASE WHEN DATEPART(quarter, h.day) = 1 THEN h.hires ELSE 0 END) AS Q1,
-  SUM(CASE WHEN DATEPART(quarter, h.day) = 2 THEN h.hires ELSE 0 END) AS Q2,
-  SUM(CASE WHEN DATEPART(quarter, h.day) = 3 THEN h.hires ELSE 0 END) AS Q3,
-  SUM(CASE WHEN DATEPART(quarter, h.day) = 4 THEN h.hires ELSE 0 END) AS Q4
-FROM hires_daily h
-JOIN departments d ON d.id = h.department_id
-JOIN jobs j ON j.id = h.job_id
-WHERE ${IN_YEAR('h.day')}
+export const HIRED_BY_QUARTER = `WITH counts AS (
+  SELECT department_id, job_id,
+    SUM(CASE WHEN DATEPART(quarter, datetime) = 1 THEN 1 ELSE 0 END) AS q1,
+    SUM(CASE WHEN DATEPART(quarter, datetime) = 2 THEN 1 ELSE 0 END) AS q2,
+    SUM(CASE WHEN DATEPART(quarter, datetime) = 3 THEN 1 ELSE 0 END) AS q3,
+    SUM(CASE WHEN DATEPART(quarter, datetime) = 4 THEN 1 ELSE 0 END) AS q4
+  FROM hired_employees
+  WHERE ${IN_YEAR}
+  GROUP BY department_id, job_id)
+SELECT d.department COLLATE Latin1_General_BIN2 AS department, j.job COLLATE Latin1_General_BIN2 AS job,
+  SUM(c.q1) AS Q1, SUM(c.q2) AS Q2, SUM(c.q3) AS Q3, SUM(c.q4) AS Q4
+FROM counts c
+JOIN departments d ON d.id = c.department_id
+JOIN jobs j ON j.id = c.job_id
 GROUP BY d.department COLLATE Latin1_General_BIN2, j.job COLLATE Latin1_General_BIN2;`;
 
-/** Above the mean, in integers: hired * departments > total hires (no AVG, so no integer division). */
-export const HIRING_ABOVE_AVERAGE = `WITH per_department AS (
-  SELECT d.id AS id, d.department AS department, COALESCE(SUM(CAST(h.hires AS BIGINT)), 0) AS hired
-  FROM departments d
-  LEFT JOIN hires_daily h ON h.department_id = d.id AND ${IN_YEAR('h.day')}
-  GROUP BY d.id, d.department
-)
+/**
+ * Above the mean, in exact integers: hired * departments > total hires (no AVG, so no rounding); hired
+ * is BIGINT throughout, so the product cannot overflow. Departments without a hire count as 0.
+ */
+export const HIRING_ABOVE_AVERAGE = `WITH hires AS (
+  SELECT department_id, COUNT_BIG(*) AS hired FROM hired_employees
+  WHERE ${IN_YEAR}
+  GROUP BY department_id),
+per_department AS (
+  SELECT d.id AS id, d.department AS department, COALESCE(h.hired, 0) AS hired
+  FROM departments d LEFT JOIN hires h ON h.department_id = d.id)
 SELECT id, department, hired FROM per_department
 WHERE hired * (SELECT COUNT_BIG(*) FROM per_department) > (SELECT SUM(hired) FROM per_department);`;
 
@@ -247,18 +257,33 @@ const DEADLOCK_ATTEMPTS = 5;
 
 /**
  * Runs `fn` again when SQL Server picked it as a deadlock victim (concurrent batches on overlapping ids
- * or days can deadlock where SQLite, with one writer, would have waited). Other errors pass through.
+ * can deadlock where SQLite, with one writer, would have waited), unless `retryable` says no. Other
+ * errors pass through.
  */
-export async function retryDeadlocks<T>(fn: () => Promise<T>): Promise<T> {
+export async function retryDeadlocks<T>(fn: () => Promise<T>, retryable: () => boolean = () => true): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
-      if (attempt >= DEADLOCK_ATTEMPTS || sqlErrorNumber(e) !== DEADLOCK_VICTIM) throw e;
+      if (attempt >= DEADLOCK_ATTEMPTS || sqlErrorNumber(e) !== DEADLOCK_VICTIM || !retryable()) throw e;
       await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt * (0.5 + Math.random())));
     }
   }
 }
+
+/**
+ * The first and the last instant of a UTC year as DATETIME2(7) parameters: an inclusive range, because
+ * the year after 9999 has no DATETIME2 to end before; no stored value lies past the last tick.
+ */
+export function yearRange(year: number): SqlParams {
+  const y = String(year).padStart(4, '0');
+  return {
+    year_start: datetime2(toDateTime2(`${y}-01-01T00:00:00Z`)),
+    year_end: datetime2(toDateTime2(`${y}-12-31T23:59:59.9999999Z`)),
+  };
+}
+/** Years DATETIME2 can hold; no hire can be stored in any other. */
+const isStorableYear = (year: number) => Number.isInteger(year) && year >= 1 && year <= 9999;
 
 const isTaskId = (id: number) => Number.isInteger(id) && id >= 1 && id <= 2_147_483_647;
 /** OFFSET must be >= 0 and FETCH NEXT >= 1 on SQL Server; a negative limit means no limit, as in SQLite. */
@@ -357,7 +382,8 @@ export function createMssqlDatabase(exec: SqlExecutor): Database {
 
   const reports: ReportQueries = {
     async hiredByQuarter(year) {
-      const rows = await exec.query(HIRED_BY_QUARTER, { year: int(year) });
+      if (!isStorableYear(year)) return [];
+      const rows = await exec.query(HIRED_BY_QUARTER, yearRange(year));
       return rows.map(
         (r): HiredByQuarterRow => ({
           department: String(r.department),
@@ -370,22 +396,38 @@ export function createMssqlDatabase(exec: SqlExecutor): Database {
       );
     },
     async hiringAboveAverage(year) {
-      const rows = await exec.query(HIRING_ABOVE_AVERAGE, { year: int(year) });
+      if (!isStorableYear(year)) return [];
+      const rows = await exec.query(HIRING_ABOVE_AVERAGE, yearRange(year));
       return rows.map((r): HiringAboveAverageRow => ({ id: Number(r.id), department: String(r.department), hired: Number(r.hired) }));
     },
   };
 
+  /**
+   * One transaction: the rows go to #staging, then (after the task's previous batch has committed) into
+   * their table, with the data_version bump, the rejects and the task's advance. See INSERT_FROM_STAGING
+   * for why nothing shared is touched before that wait.
+   */
   async function insertBatch<T extends TableName>(table: T, rows: RowOf[T][], checkpoint?: TaskCheckpoint): Promise<BatchResult> {
     if (rows.length === 0 && !checkpoint) return { inserted: 0, already_exists: 0 };
+    if (checkpoint && !isTaskId(checkpoint.taskId)) throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
     // Converted before the transaction starts: a bad value fails the batch without a round trip.
     const staged = rows.map((r) => stagingRow(table, r));
+    let previousFailed = false;
     const write = async (tx: SqlExecutor): Promise<BatchResult> => {
-      let inserted = 0;
       if (staged.length > 0) {
         await tx.query(stagingDdl(table));
         await tx.bulkLoad('#staging', STAGING_COLUMNS[table], staged);
-        inserted = count(await tx.query(INSERT_FROM_STAGING[table]), 'inserted');
       }
+      // Nothing shared is locked yet, so the previous batch cannot be waiting on this one: no deadlock.
+      // If it failed, this one rolls back (the executor does, on the throw) and fails with its error.
+      if (checkpoint?.after) {
+        await checkpoint.after.catch((e: unknown) => {
+          previousFailed = true;
+          throw e;
+        });
+      }
+      const inserted = staged.length > 0 ? count(await tx.query(INSERT_FROM_STAGING[table]), 'inserted') : 0;
+      if (inserted > 0) await tx.query(BUMP_VERSION);
       const result = { inserted, already_exists: rows.length - inserted };
       if (checkpoint) {
         if (checkpoint.rejects.length > 0) {
@@ -405,7 +447,8 @@ export function createMssqlDatabase(exec: SqlExecutor): Database {
       }
       return result;
     };
-    return retryDeadlocks(() => exec.transaction(write));
+    // The previous batch's failure is final for this one: a deadlock it died of is not retried here.
+    return retryDeadlocks(() => exec.transaction(write), () => !previousFailed);
   }
 
   return {

@@ -1,4 +1,4 @@
-import type { Task } from '../shared/domain/task.ts';
+import type { Task } from './task.ts';
 
 /** A task as the API shows it: status, progress with percent, summary, timings and error. */
 export function taskView(t: Task) {
