@@ -1,18 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { MIGRATIONS } from '../../../sql/bundle.generated.ts';
 
 export interface Migration {
   version: string;
   sql: string;
 }
 
-/** The numbered `.sql` files of `sql/<dialect>/`, in order. */
-export function readMigrations(dialect: 'sqlite' | 'postgres' | 'mssql'): Migration[] {
-  const dir = fileURLToPath(new URL(`../../../sql/${dialect}/`, import.meta.url));
-  return readdirSync(dir)
-    .filter((f) => /^\d{3}_.*\.sql$/.test(f))
-    .sort()
-    .map((f) => ({ version: f.replace(/\.sql$/, ''), sql: readFileSync(dir + f, 'utf8') }));
+/** The numbered migrations of `sql/<dialect>/`, in order (bundled, so no file system is needed). */
+export function readMigrations(dialect: 'sqlite' | 'postgres' | 'mssql'): readonly Migration[] {
+  return MIGRATIONS[dialect];
 }
 
 /** Key that makes enqueueing the same file version (and slice) twice a no-op. */
