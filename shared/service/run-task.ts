@@ -68,16 +68,18 @@ async function loadFile(db: Database, task: Task, open: () => Promise<ByteSource
   let failure: unknown = null;
   let previous: Promise<unknown> = Promise.resolve();
   const commit = async (batch: PreparedBatch, after: Promise<unknown>) => {
-    await withRetry(() =>
-      db.insertBatch(table, batch.rows, {
+    await withRetry(async (attempt) => {
+      // A commit whose answer was lost may have gone through: its checkpoint says so.
+      if (attempt > 1 && (await db.tasks.get(task.id))!.checkpoint_line >= batch.lastLine) return;
+      await db.insertBatch(table, batch.rows, {
         taskId: task.id,
         owner: opts.owner,
         line: batch.lastLine,
         bytesRead: batch.bytesRead,
         rejects: batch.rejects,
         after,
-      }),
-    );
+      });
+    });
     opts.onProgress?.({ taskId: task.id, line: batch.lastLine, bytesRead: batch.bytesRead, bytesTotal: task.bytes_total });
   };
   for await (const batch of batches) {

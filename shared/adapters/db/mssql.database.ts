@@ -81,18 +81,20 @@ CREATE TABLE #staging (${columns.join(', ')});`;
 
 /*
  * The insert path. PostgreSQL COPYs a batch straight into its table after one query for the ids already
- * there; here the rows are bulk-loaded into the session's private #staging table and copied over with
- * INSERT ... WHERE NOT EXISTS (UPDLOCK, HOLDLOCK) instead, on purpose:
- * - Counts stay exact only if no other writer can add one of the batch's ids between the look-up and the
- *   insert. On SQL Server that takes serializable key-range locks, and those cover gaps, not just ids: two
- *   batches of one file with disjoint ids still lock the same range (the one past the highest id, in an
- *   appending load), and 5000 locks of one statement escalate to a lock on the whole table.
+ * there. Here the rows are bulk-loaded into the session's private #staging table and copied over with
+ * INSERT ... WHERE NOT EXISTS (UPDLOCK, HOLDLOCK) instead, on purpose, because of SQL Server's locking:
+ * - Exact counts need the look-up and the insert to be atomic against other writers. The look-up that
+ *   direct loading would use (SELECT id FROM t WITH (UPDLOCK, HOLDLOCK) WHERE id BETWEEN @min AND @max)
+ *   takes serializable key-range locks, which cover gaps, not only ids: two batches of one file with
+ *   disjoint ids lock the same range (the one past the highest id, in an appending load), and a statement
+ *   holding some 5000 locks on a table has them escalated to a lock on the whole table.
  * - A batch waits for its task's previous batch (TaskCheckpoint.after) before it commits. Had it locked
  *   anything in the table before that wait, the previous batch could be blocked on those locks while this
- *   one waits for it: a deadlock across the application that SQL Server cannot see, stuck until the request
- *   timeout. PostgreSQL has no gap locks, so there a COPY into the table before the wait is safe.
- * So before the wait a batch only fills #staging (the network transfer: the heavy part), which no other
- * session can see or lock; everything that touches shared tables runs after it, as one server-side copy.
+ *   one waits for it: a deadlock across the application that SQL Server cannot detect, stuck until the
+ *   request timeout. (PostgreSQL takes no gap locks, so there COPY into the table before the wait is safe.)
+ * So before the wait a batch only fills #staging (the network transfer, the heavy part), which no other
+ * session can see or lock; what touches shared tables runs after it, as one server-side copy that also
+ * counts what it inserted.
  */
 const NOT_PRESENT = (table: TableName) =>
   `WHERE NOT EXISTS (SELECT 1 FROM ${table} t WITH (UPDLOCK, HOLDLOCK) WHERE t.id = s.id)`;
