@@ -1,3 +1,6 @@
+import type { Database } from '../shared/ports/database.port.ts';
+import { rejectPages } from '../shared/service/reject-pages.ts';
+
 /** Terminal output helpers for the CLI: aligned tables and a progress bar. */
 export function printTable(rows: Record<string, unknown>[], columns: readonly string[], out = process.stdout): void {
   const text = (v: unknown) => (v === null || v === undefined ? '' : String(v));
@@ -25,4 +28,23 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
       if (enabled) stream.write('\r\x1b[K');
     },
   };
+}
+
+/** `hiredb rejects`: a JSON array `[{line, id, raw, reasons}]`, or a table, written page by page. */
+export async function printRejects(db: Database, taskId: number, json: boolean, out = process.stdout): Promise<void> {
+  if (!json) {
+    const rows = [];
+    for await (const page of rejectPages(db, taskId)) rows.push(...page.map((r) => ({ ...r, reasons: r.reasons.join(',') })));
+    printTable(rows, ['line', 'id', 'reasons', 'raw'], out);
+    return;
+  }
+  let first = true;
+  out.write('[');
+  for await (const page of rejectPages(db, taskId)) {
+    for (const r of page) {
+      out.write((first ? '' : ',') + JSON.stringify({ line: r.line, id: r.id, raw: r.raw, reasons: r.reasons }));
+      first = false;
+    }
+  }
+  out.write(']\n');
 }

@@ -6,7 +6,7 @@ import { isReportName, parseReportYear, REPORT_COLUMNS, reportToCsv, sortHiredBy
 import { isTableName, type TableName } from '../shared/domain/tables.ts';
 import { consoleLogger } from '../shared/platform/logger.ts';
 import { taskView } from '../shared/domain/task-view.ts';
-import { printTable } from './cli-output.ts';
+import { printRejects, printTable } from './cli-output.ts';
 import { CliError, loadFiles } from './cli-load.ts';
 import { runServer } from './serve.ts';
 
@@ -84,9 +84,7 @@ async function main(argv: string[]): Promise<number> {
         const id = Number(positionals[0]);
         if (!Number.isInteger(id) || id < 1) throw new CliError('rejects needs a task id');
         if (!(await db.tasks.get(id))) throw new CliError(`no task ${id}`);
-        const { rejects } = await db.tasks.rejects(id, { limit: Number.MAX_SAFE_INTEGER, offset: 0 });
-        if (values.json) process.stdout.write(JSON.stringify(rejects) + '\n');
-        else printTable(rejects.map((r) => ({ ...r, reasons: r.reasons.join(',') })), ['line', 'id', 'reasons', 'raw']);
+        await printRejects(db, id, values.json);
         return 0;
       }
       case 'report': {

@@ -1,3 +1,5 @@
+import { csvLine } from '../csv/csv-format.ts';
+
 /** The hiring reports BI tools read: row shapes, parameters and the one ordering every database shares. */
 export const REPORTS = ['hired-by-quarter', 'hiring-above-average'] as const;
 export type ReportName = (typeof REPORTS)[number];
@@ -56,12 +58,8 @@ export function sortHiringAboveAverage(rows: HiringAboveAverageRow[]): HiringAbo
 
 /** Report rows as CSV with a header line. */
 export function reportToCsv(rows: HiredByQuarterRow[] | HiringAboveAverageRow[], columns: readonly string[]): string {
-  const cell = (v: unknown) => {
-    const s = String(v);
-    return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-  };
-  const lines = [columns.join(',')];
-  for (const row of rows as unknown as Record<string, unknown>[]) lines.push(columns.map((c) => cell(row[c])).join(','));
+  const lines = [csvLine(columns)];
+  for (const row of rows as unknown as Record<string, unknown>[]) lines.push(csvLine(columns.map((c) => row[c])));
   return lines.join('\n') + '\n';
 }
 

@@ -11,7 +11,7 @@ export const COLUMNS = {
 
 export interface DepartmentRow { id: number; department: string }
 export interface JobRow { id: number; job: string }
-/** `datetime` is normalised to UTC ISO 8601 (`YYYY-MM-DDTHH:MM:SS[.ffffff]Z`); `day` is its UTC date. */
+/** `datetime` is normalised to UTC ISO 8601 (`YYYY-MM-DDTHH:MM:SS[.ffffff]Z`). */
 export interface HiredEmployeeRow {
   id: number;
   name: string;
@@ -25,7 +25,6 @@ export interface RowOf {
   jobs: JobRow;
   hired_employees: HiredEmployeeRow;
 }
-export type AnyRow = DepartmentRow | JobRow | HiredEmployeeRow;
 
 export function isTableName(value: string): value is TableName {
   return (TABLES as readonly string[]).includes(value);

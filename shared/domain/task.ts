@@ -10,17 +10,6 @@ export interface Summary {
   rejected: number;
 }
 
-export const emptySummary = (): Summary => ({ processed: 0, inserted: 0, already_exists: 0, rejected: 0 });
-
-export function addSummary(a: Summary, b: Summary): Summary {
-  return {
-    processed: a.processed + b.processed,
-    inserted: a.inserted + b.inserted,
-    already_exists: a.already_exists + b.already_exists,
-    rejected: a.rejected + b.rejected,
-  };
-}
-
 /** One load of one file version (or of a slice of its rows), as kept in the status table. */
 export interface Task {
   id: number;
@@ -59,6 +48,3 @@ export interface NewTask {
   /** Creates the task already running under this lease (a load the caller runs itself, like the CLI's). */
   lease?: { owner: string; expiresAt: number };
 }
-
-/** Claim order: dimension files before hired_employees, then oldest first. */
-export const CLAIM_ORDER_NOTE = 'departments and jobs before hired_employees, then by id';

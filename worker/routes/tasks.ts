@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { AppDeps } from '../app.ts';
 import { httpError, intParam } from '../http-error.ts';
 import { taskView } from '../../shared/domain/task-view.ts';
-import { reportToCsv } from '../../shared/domain/reports.ts';
+import { rejectsCsv } from '../../shared/service/reject-pages.ts';
 
 /** `GET /api/v1/tasks`, `/tasks/:id`, `/tasks/:id/rejects`, `POST /tasks/:id/retry`. */
 export function taskRoutes(deps: AppDeps) {
@@ -25,10 +25,10 @@ export function taskRoutes(deps: AppDeps) {
   app.get('/tasks/:id/rejects', async (c) => {
     const task = await taskOr404(c.req.param('id'));
     if (c.req.query('format') === 'csv') {
-      const { rejects } = await deps.db.tasks.rejects(task.id, { limit: Number.MAX_SAFE_INTEGER, offset: 0 });
-      const rows = rejects.map((r) => ({ line: r.line, id: r.id ?? '', reasons: r.reasons.join(' '), raw: r.raw }));
-      c.header('content-disposition', `attachment; filename="task-${task.id}-rejects.csv"`);
-      return c.body(reportToCsv(rows as never, ['line', 'id', 'reasons', 'raw']), 200, { 'content-type': 'text/csv; charset=utf-8' });
+      return c.body(rejectsCsv(deps.db, task.id), 200, {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="task-${task.id}-rejects.csv"`,
+      });
     }
     const limit = intParam('limit', c.req.query('limit'), { min: 1, max: 1000, fallback: 100 });
     const offset = intParam('offset', c.req.query('offset'), { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
