@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LeaseLostError, type Database } from '../../shared/ports/database.port.ts';
-import { openMssqlDatabase, openMssqlExecutor } from '../../shared/adapters/db/mssql.database.ts';
+import { openMssqlDatabase } from '../../shared/adapters/db/mssql.database.ts';
+import { openMssqlExecutor } from '../../shared/adapters/db/mssql-tedious.ts';
 import type { SqlExecutor } from '../../shared/adapters/db/mssql-executor.ts';
 import type { DepartmentRow, HiredEmployeeRow, JobRow } from '../../shared/domain/tables.ts';
 import type { NewTask } from '../../shared/domain/task.ts';

@@ -1,5 +1,4 @@
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { DimensionTable, RowOf, TableName } from '../../domain/tables.ts';
 import type { NewTask } from '../../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../../domain/reports.ts';
@@ -13,6 +12,24 @@ import {
 } from '../../ports/database.port.ts';
 import { readMigrations, taskDedupeKey } from './migrations.ts';
 import { rejectFromRecord, taskFromRecord, type TaskRecord } from './task-row.ts';
+import {
+  ADVANCE_TASK,
+  BUMP_VERSION,
+  CLAIM,
+  COPY_INTO,
+  ENQUEUE,
+  EXISTING_IN_RANGE,
+  EXISTING_OF,
+  FINISH,
+  HIRED_BY_QUARTER,
+  HIRING_ABOVE_AVERAGE,
+  INSERT_REJECTS,
+  RENEW,
+  RETRY,
+} from './postgres.sql.ts';
+import { copyText, encodeLine, storableText } from './postgres-copy.ts';
+
+export { copyTextField } from './postgres-copy.ts';
 
 export interface PostgresOptions {
   /** Schema every connection works in (search_path); migrate() creates it when missing. */
@@ -36,153 +53,7 @@ const TYPES: pg.CustomTypesConfig = {
       : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-const COPY_INTO: Record<TableName, string> = {
-  departments: 'COPY departments (id, department) FROM STDIN',
-  jobs: 'COPY jobs (id, job) FROM STDIN',
-  hired_employees: 'COPY hired_employees (id, name, datetime, department_id, job_id) FROM STDIN',
-};
-
-/** Ids of a batch already in the table: one index range scan when the ids are dense, a lookup each otherwise. */
-const EXISTING_IN_RANGE: Record<TableName, string> = {
-  departments: 'SELECT id FROM departments WHERE id BETWEEN $1 AND $2',
-  jobs: 'SELECT id FROM jobs WHERE id BETWEEN $1 AND $2',
-  hired_employees: 'SELECT id FROM hired_employees WHERE id BETWEEN $1 AND $2',
-};
-const EXISTING_OF: Record<TableName, string> = {
-  departments: 'SELECT id FROM departments WHERE id = ANY($1::int[])',
-  jobs: 'SELECT id FROM jobs WHERE id = ANY($1::int[])',
-  hired_employees: 'SELECT id FROM hired_employees WHERE id = ANY($1::int[])',
-};
-
-/** Sends COPY text lines in one write and waits until the server has taken them. */
-function copyText(client: pg.PoolClient, sql: string, lines: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const stream = client.query(copyFrom(sql));
-    stream.on('finish', resolve);
-    stream.on('error', reject);
-    stream.end(lines.join(''));
-  });
-}
-
-const BUMP_VERSION = 'UPDATE data_version SET version = version + 1 WHERE id = 1';
 const UNIQUE_VIOLATION = '23505';
-
-const INSERT_REJECTS = `
-INSERT INTO task_rejects (task_id, line, record_id, raw, reasons)
-SELECT $1::bigint, r.line, r.record_id, r.raw, r.reasons
-FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) AS r(line, record_id, raw, reasons)`;
-
-const ADVANCE_TASK = `
-UPDATE tasks SET checkpoint_line = $3::bigint, bytes_read = $4::bigint,
-  processed = processed + $5::bigint + $6::bigint + $7::bigint,
-  inserted = inserted + $5::bigint, already_exists = already_exists + $6::bigint,
-  rejected = rejected + $7::bigint, updated_at = $8::bigint
-WHERE id = $1 AND lease_owner = $2 AND status = 'running'`;
-
-const ENQUEUE = `
-INSERT INTO tasks (dedupe_key, file_name, file_version, table_name, slice_start, slice_limit, status, error,
-  bytes_total, created_at, updated_at, lease_owner, lease_expires_at, attempts, started_at, finished_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7::text, $8, $9, $10::bigint, $10::bigint, $11, $12::bigint,
-  CASE WHEN $7::text = 'running' THEN 1 ELSE 0 END,
-  CASE WHEN $7::text = 'running' THEN $10::bigint END,
-  CASE WHEN $7::text = 'failed' THEN $10::bigint END)
-ON CONFLICT (dedupe_key) DO NOTHING
-RETURNING *`;
-
-/** One statement: the row is locked by exactly one claimer (SKIP LOCKED), others take the next one. */
-const CLAIM = `
-WITH next AS (
-  SELECT t.id FROM tasks t
-  WHERE (t.status = 'queued' OR (t.status = 'running' AND t.lease_expires_at < $3::bigint))
-    AND (t.table_name <> 'hired_employees' OR NOT EXISTS (
-      SELECT 1 FROM tasks d WHERE d.table_name IN ('departments', 'jobs') AND d.status IN ('queued', 'running')))
-  ORDER BY CASE WHEN t.table_name = 'hired_employees' THEN 1 ELSE 0 END, t.id
-  LIMIT 1
-  FOR UPDATE OF t SKIP LOCKED)
-UPDATE tasks SET status = 'running', lease_owner = $1, lease_expires_at = $2::bigint,
-  attempts = tasks.attempts + 1, started_at = COALESCE(tasks.started_at, $3::bigint), updated_at = $3::bigint
-FROM next
-WHERE tasks.id = next.id
-RETURNING tasks.*`;
-
-const RENEW = `UPDATE tasks SET lease_expires_at = $4::bigint, updated_at = $3::bigint
-WHERE id = $1 AND lease_owner = $2 AND status = 'running'`;
-
-const FINISH = `UPDATE tasks SET status = $3, error = $4, finished_at = $5::bigint, updated_at = $5::bigint,
-  lease_owner = NULL, lease_expires_at = NULL
-WHERE id = $1 AND lease_owner = $2 AND status = 'running'`;
-
-const RETRY = `UPDATE tasks SET status = 'queued', error = NULL, finished_at = NULL, updated_at = $2::bigint
-WHERE id = $1 AND status = 'failed' AND table_name IS NOT NULL RETURNING *`;
-
-// Same shape as the SQLite queries: counted per department and job id, then named. The year bounds are
-// built in SQL (make_date handles year 9999 + 1); datetimes are compared as instants, years taken in UTC.
-const HIRED_BY_QUARTER = `
-WITH counts AS (
-  SELECT department_id, job_id,
-    COUNT(*) FILTER (WHERE EXTRACT(QUARTER FROM datetime AT TIME ZONE 'UTC') = 1) AS q1,
-    COUNT(*) FILTER (WHERE EXTRACT(QUARTER FROM datetime AT TIME ZONE 'UTC') = 2) AS q2,
-    COUNT(*) FILTER (WHERE EXTRACT(QUARTER FROM datetime AT TIME ZONE 'UTC') = 3) AS q3,
-    COUNT(*) FILTER (WHERE EXTRACT(QUARTER FROM datetime AT TIME ZONE 'UTC') = 4) AS q4
-  FROM hired_employees
-  WHERE datetime >= make_timestamptz($1::int, 1, 1, 0, 0, 0, 'UTC')
-    AND datetime < make_timestamptz($1::int + 1, 1, 1, 0, 0, 0, 'UTC')
-  GROUP BY department_id, job_id)
-SELECT d.department AS department, j.job AS job,
-  SUM(c.q1)::int AS "Q1", SUM(c.q2)::int AS "Q2", SUM(c.q3)::int AS "Q3", SUM(c.q4)::int AS "Q4"
-FROM counts c
-JOIN departments d ON d.id = c.department_id
-JOIN jobs j ON j.id = c.job_id
-GROUP BY d.department, j.job`;
-
-// hired stays BIGINT inside the comparison so hired * count cannot overflow; exact integer arithmetic.
-const HIRING_ABOVE_AVERAGE = `
-WITH hires AS (
-  SELECT department_id, COUNT(*) AS hired FROM hired_employees
-  WHERE datetime >= make_timestamptz($1::int, 1, 1, 0, 0, 0, 'UTC')
-    AND datetime < make_timestamptz($1::int + 1, 1, 1, 0, 0, 0, 'UTC')
-  GROUP BY department_id),
-per_department AS (
-  SELECT d.id AS id, d.department AS department, COALESCE(h.hired, 0) AS hired
-  FROM departments d LEFT JOIN hires h ON h.department_id = d.id)
-SELECT id, department, hired::int AS hired FROM per_department
-WHERE hired * (SELECT COUNT(*) FROM per_department) > (SELECT SUM(hired) FROM per_department)`;
-
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/**
- * One field in COPY text format: backslash, tab, newline and carriage return are backslash-escaped
- * (so `\N` and `\.` in data stay data). PostgreSQL text cannot hold U+0000, so such a value is refused.
- */
-export function copyTextField(value: string): string {
-  if (value.includes('\u0000')) throw new RangeError('PostgreSQL cannot store the character U+0000 in a text value');
-  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : value;
-}
-
-function copyInteger(value: number): string {
-  if (!Number.isSafeInteger(value)) throw new RangeError(`not an integer id: ${value}`);
-  return String(value);
-}
-
-function encodeLine(table: TableName, row: RowOf[TableName]): string {
-  switch (table) {
-    case 'departments': {
-      const r = row as RowOf['departments'];
-      return `${copyInteger(r.id)}\t${copyTextField(r.department)}\n`;
-    }
-    case 'jobs': {
-      const r = row as RowOf['jobs'];
-      return `${copyInteger(r.id)}\t${copyTextField(r.job)}\n`;
-    }
-    case 'hired_employees': {
-      const r = row as RowOf['hired_employees'];
-      return `${copyInteger(r.id)}\t${copyTextField(r.name)}\t${copyTextField(r.datetime)}\t${copyInteger(r.department_id)}\t${copyInteger(r.job_id)}\n`;
-    }
-  }
-}
-
-/** Diagnostic text (a reject's raw record) is kept even when it holds U+0000, which PostgreSQL cannot store. */
-const storableText = (value: string): string => value.replaceAll('\u0000', '\uFFFD');
 
 const isRowId = (n: number): boolean => Number.isSafeInteger(n);
 

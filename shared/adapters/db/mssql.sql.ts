@@ -1,0 +1,147 @@
+/**
+ * The T-SQL the SQL Server adapter sends (createMssqlDatabase in mssql.database.ts runs it): the
+ * statements of the insert path, the task queue, the reports and the migrations.
+ */
+import type { TableName } from '../../domain/tables.ts';
+
+/*
+ * The insert path. PostgreSQL COPYs a batch straight into its table after one query for the ids already
+ * there. Here the rows are bulk-loaded into the session's private #staging table and copied over with
+ * INSERT ... WHERE NOT EXISTS (UPDLOCK, HOLDLOCK) instead, on purpose, because of SQL Server's locking:
+ * - Exact counts need the look-up and the insert to be atomic against other writers. The look-up that
+ *   direct loading would use (SELECT id FROM t WITH (UPDLOCK, HOLDLOCK) WHERE id BETWEEN @min AND @max)
+ *   takes serializable key-range locks, which cover gaps, not only ids: two batches of one file with
+ *   disjoint ids lock the same range (the one past the highest id, in an appending load), and a statement
+ *   holding some 5000 locks on a table has them escalated to a lock on the whole table.
+ * - A batch waits for its task's previous batch (TaskCheckpoint.after) before it commits. Had it locked
+ *   anything in the table before that wait, the previous batch could be blocked on those locks while this
+ *   one waits for it: a deadlock across the application that SQL Server cannot detect, stuck until the
+ *   request timeout. (PostgreSQL takes no gap locks, so there COPY into the table before the wait is safe.)
+ * So before the wait a batch only fills #staging (the network transfer, the heavy part), which no other
+ * session can see or lock; what touches shared tables runs after it, as one server-side copy that also
+ * counts what it inserted.
+ */
+const NOT_PRESENT = (table: TableName) =>
+  `WHERE NOT EXISTS (SELECT 1 FROM ${table} t WITH (UPDLOCK, HOLDLOCK) WHERE t.id = s.id)`;
+
+/** Copies the rows of #staging whose id is not in the table yet; answers one row `{ inserted }`. */
+export const INSERT_FROM_STAGING: Record<TableName, string> = {
+  departments: `INSERT INTO departments (id, department)
+SELECT s.id, s.department FROM #staging s
+${NOT_PRESENT('departments')};
+SELECT @@ROWCOUNT AS inserted;`,
+  jobs: `INSERT INTO jobs (id, job)
+SELECT s.id, s.job FROM #staging s
+${NOT_PRESENT('jobs')};
+SELECT @@ROWCOUNT AS inserted;`,
+  hired_employees: `INSERT INTO hired_employees (id, name, datetime, department_id, job_id)
+SELECT s.id, s.name, s.datetime, s.department_id, s.job_id FROM #staging s
+${NOT_PRESENT('hired_employees')};
+SELECT @@ROWCOUNT AS inserted;`,
+};
+
+export const BUMP_VERSION = 'UPDATE data_version SET version = version + 1 WHERE id = 1;';
+
+export const ADVANCE_TASK = `UPDATE tasks SET checkpoint_line = @line, bytes_read = @bytes,
+  processed = processed + @inserted + @already_exists + @rejected,
+  inserted = inserted + @inserted, already_exists = already_exists + @already_exists,
+  rejected = rejected + @rejected, updated_at = @now
+WHERE id = @id AND lease_owner = @owner AND status = N'running';
+SELECT @@ROWCOUNT AS n;`;
+
+/** Creates the task unless its dedupe key exists (queued, failed, or running under the caller's lease); answers it either way. */
+export const ENQUEUE = `INSERT INTO tasks (dedupe_key, file_name, file_version, table_name, slice_start, slice_limit, status, error,
+  bytes_total, lease_owner, lease_expires_at, attempts, created_at, updated_at, started_at, finished_at)
+OUTPUT inserted.*, 1 AS created
+SELECT @key, @file_name, @file_version, @table_name, @slice_start, @slice_limit, @status, @error,
+  @bytes_total, @owner, @expires, CASE WHEN @status = N'running' THEN 1 ELSE 0 END, @now, @now,
+  CASE WHEN @status = N'running' THEN @now END, CASE WHEN @status = N'failed' THEN @now END
+WHERE NOT EXISTS (SELECT 1 FROM tasks WITH (UPDLOCK, HOLDLOCK) WHERE dedupe_key = @key);
+IF @@ROWCOUNT = 0 SELECT *, 0 AS created FROM tasks WHERE dedupe_key = @key;`;
+
+/**
+ * Takes the next runnable task in one statement: READPAST skips rows another loader is claiming,
+ * UPDLOCK keeps two loaders from taking the same one. Dimension files first, then by id.
+ */
+export const CLAIM = `WITH next_task AS (
+  SELECT TOP (1) t.* FROM tasks t WITH (UPDLOCK, READPAST, ROWLOCK)
+  WHERE (t.status = N'queued' OR (t.status = N'running' AND t.lease_expires_at < @now))
+    AND (t.table_name <> N'hired_employees' OR NOT EXISTS (
+      SELECT 1 FROM tasks d WHERE d.table_name IN (N'departments', N'jobs') AND d.status IN (N'queued', N'running')))
+  ORDER BY CASE WHEN t.table_name = N'hired_employees' THEN 1 ELSE 0 END, t.id
+)
+UPDATE next_task SET status = N'running', lease_owner = @owner, lease_expires_at = @expires,
+  attempts = attempts + 1, started_at = COALESCE(started_at, @now), updated_at = @now
+OUTPUT inserted.*;`;
+
+export const RENEW = `UPDATE tasks SET lease_expires_at = @expires, updated_at = @now
+WHERE id = @id AND lease_owner = @owner AND status = N'running';
+SELECT @@ROWCOUNT AS n;`;
+
+export const FINISH = `UPDATE tasks SET status = @status, error = @error, finished_at = @now, updated_at = @now,
+  lease_owner = NULL, lease_expires_at = NULL
+WHERE id = @id AND lease_owner = @owner AND status = N'running';
+SELECT @@ROWCOUNT AS n;`;
+
+export const RETRY = `UPDATE tasks SET status = N'queued', error = NULL, finished_at = NULL, updated_at = @now
+OUTPUT inserted.*
+WHERE id = @id AND status = N'failed' AND table_name IS NOT NULL;`;
+
+export const LIST_TASKS = 'SELECT * FROM tasks ORDER BY id DESC OFFSET @offset ROWS FETCH NEXT @limit ROWS ONLY;';
+export const COUNT_TASKS = 'SELECT COUNT_BIG(*) AS n FROM tasks;';
+export const LIST_REJECTS =
+  'SELECT * FROM task_rejects WHERE task_id = @id ORDER BY line OFFSET @offset ROWS FETCH NEXT @limit ROWS ONLY;';
+export const COUNT_REJECTS = 'SELECT COUNT_BIG(*) AS n FROM task_rejects WHERE task_id = @id;';
+
+/** The year's hires: its bounds are DATETIME2 parameters (see yearRange), so the datetime index range applies. */
+const IN_YEAR = 'datetime >= @year_start AND datetime <= @year_end';
+
+/**
+ * The same shape as the SQLite and PostgreSQL queries: counted per department and job id first, then
+ * named. Names are grouped and compared exactly (binary collation) as SQLite does: 'Sales' and 'sales'
+ * stay two rows even on a case-insensitive database. Quarters are those of the stored UTC datetime.
+ */
+export const HIRED_BY_QUARTER = `WITH counts AS (
+  SELECT department_id, job_id,
+    SUM(CASE WHEN DATEPART(quarter, datetime) = 1 THEN 1 ELSE 0 END) AS q1,
+    SUM(CASE WHEN DATEPART(quarter, datetime) = 2 THEN 1 ELSE 0 END) AS q2,
+    SUM(CASE WHEN DATEPART(quarter, datetime) = 3 THEN 1 ELSE 0 END) AS q3,
+    SUM(CASE WHEN DATEPART(quarter, datetime) = 4 THEN 1 ELSE 0 END) AS q4
+  FROM hired_employees
+  WHERE ${IN_YEAR}
+  GROUP BY department_id, job_id)
+SELECT d.department COLLATE Latin1_General_BIN2 AS department, j.job COLLATE Latin1_General_BIN2 AS job,
+  SUM(c.q1) AS Q1, SUM(c.q2) AS Q2, SUM(c.q3) AS Q3, SUM(c.q4) AS Q4
+FROM counts c
+JOIN departments d ON d.id = c.department_id
+JOIN jobs j ON j.id = c.job_id
+GROUP BY d.department COLLATE Latin1_General_BIN2, j.job COLLATE Latin1_General_BIN2;`;
+
+/**
+ * Above the mean, in exact integers: hired * departments > total hires (no AVG, so no rounding); hired
+ * is BIGINT throughout, so the product cannot overflow. Departments without a hire count as 0.
+ */
+export const HIRING_ABOVE_AVERAGE = `WITH hires AS (
+  SELECT department_id, COUNT_BIG(*) AS hired FROM hired_employees
+  WHERE ${IN_YEAR}
+  GROUP BY department_id),
+per_department AS (
+  SELECT d.id AS id, d.department AS department, COALESCE(h.hired, 0) AS hired
+  FROM departments d LEFT JOIN hires h ON h.department_id = d.id)
+SELECT id, department, hired FROM per_department
+WHERE hired * (SELECT COUNT_BIG(*) FROM per_department) > (SELECT SUM(hired) FROM per_department);`;
+
+/** Serialises migrators (the lock ends with the transaction) and creates the ledger of applied migrations. */
+export const MIGRATION_LOCK = `DECLARE @lock INT;
+EXEC @lock = sp_getapplock @Resource = N'hiredb:migrate', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 120000;
+IF @lock < 0 THROW 51000, N'hiredb: timed out waiting for the migration lock', 1;
+IF OBJECT_ID(N'dbo.schema_migrations', N'U') IS NULL
+  CREATE TABLE schema_migrations (version NVARCHAR(100) NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL);`;
+
+/** The batches of a migration file: the text between lines holding only `GO`; empty ones dropped. */
+export function splitSqlBatches(sql: string): string[] {
+  return sql
+    .split(/^[ \t]*GO[ \t]*\r?$/im)
+    .map((b) => b.trim())
+    .filter((b) => b.replace(/^\s*--.*$/gm, '').trim() !== '');
+}

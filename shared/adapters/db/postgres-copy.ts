@@ -1,0 +1,54 @@
+/**
+ * COPY ... FROM STDIN in text format for the PostgreSQL adapter: each row encoded as one line (fields
+ * escaped, values PostgreSQL cannot store refused), and the lines sent in one write.
+ */
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { RowOf, TableName } from '../../domain/tables.ts';
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * One field in COPY text format: backslash, tab, newline and carriage return are backslash-escaped
+ * (so `\N` and `\.` in data stay data). PostgreSQL text cannot hold U+0000, so such a value is refused.
+ */
+export function copyTextField(value: string): string {
+  if (value.includes('\u0000')) throw new RangeError('PostgreSQL cannot store the character U+0000 in a text value');
+  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : value;
+}
+
+function copyInteger(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new RangeError(`not an integer id: ${value}`);
+  return String(value);
+}
+
+/** A row of `table` as one COPY text line, fields in the order of its COPY_INTO column list. */
+export function encodeLine(table: TableName, row: RowOf[TableName]): string {
+  switch (table) {
+    case 'departments': {
+      const r = row as RowOf['departments'];
+      return `${copyInteger(r.id)}\t${copyTextField(r.department)}\n`;
+    }
+    case 'jobs': {
+      const r = row as RowOf['jobs'];
+      return `${copyInteger(r.id)}\t${copyTextField(r.job)}\n`;
+    }
+    case 'hired_employees': {
+      const r = row as RowOf['hired_employees'];
+      return `${copyInteger(r.id)}\t${copyTextField(r.name)}\t${copyTextField(r.datetime)}\t${copyInteger(r.department_id)}\t${copyInteger(r.job_id)}\n`;
+    }
+  }
+}
+
+/** Diagnostic text (a reject's raw record) is kept even when it holds U+0000, which PostgreSQL cannot store. */
+export const storableText = (value: string): string => value.replaceAll('\u0000', '\uFFFD');
+
+/** Sends COPY text lines in one write and waits until the server has taken them. */
+export function copyText(client: pg.PoolClient, sql: string, lines: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stream = client.query(copyFrom(sql));
+    stream.on('finish', resolve);
+    stream.on('error', reject);
+    stream.end(lines.join(''));
+  });
+}
