@@ -1,18 +1,21 @@
 /**
- * In-process HTTP harness for the API tests: a fresh temporary SQLite file and Blob folder per harness,
- * the real Hono app (called with app.request) and, on demand, the real loader on a fast schedule.
+ * In-process HTTP harness for the API tests: a fresh database of the given kind per harness (a temporary
+ * SQLite file or a uniquely named PostgreSQL schema, from tests/helpers/databases.ts), a fresh temporary Blob
+ * folder, the real Hono app (called with app.request) and, on demand, the real loader on a fast schedule.
  */
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../worker/app.ts';
-import { openSqliteDatabase } from '../../shared/adapters/db/sqlite.database.ts';
 import { openLocalFolderStore } from '../../shared/adapters/blob/local-folder.store.ts';
 import { silentLogger } from '../../shared/platform/logger.ts';
 import { startLoader, type Loader } from '../../loader/loader.ts';
 import type { BlobStore } from '../../shared/ports/blob-store.port.ts';
 import type { Database } from '../../shared/ports/database.port.ts';
 import { SAMPLE_FILES } from '../helpers/sample.ts';
+import { openTestDatabase, type TestDatabaseKind } from '../helpers/databases.ts';
+
+export { TEST_DATABASES, type TestDatabaseKind } from '../helpers/databases.ts';
 
 export interface Answer<T = any> {
   status: number;
@@ -22,10 +25,13 @@ export interface Answer<T = any> {
 }
 
 export interface Harness {
+  kind: TestDatabaseKind;
   dir: string;
   blobDir: string;
   db: Database;
   blob: BlobStore;
+  /** Raw read behind the port, in the database's own dialect (see openTestDatabase). */
+  query(sql: string): Promise<Record<string, unknown>[]>;
   request(path: string, init?: RequestInit): Promise<Answer>;
   get(path: string, headers?: Record<string, string>): Promise<Answer>;
   postJson(path: string, body: unknown): Promise<Answer>;
@@ -38,12 +44,21 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function openHarness(): Promise<Harness> {
-  const dir = await mkdtemp(join(tmpdir(), 'hiredb-api-'));
+export async function openHarness(kind: TestDatabaseKind): Promise<Harness> {
+  const database = await openTestDatabase(kind);
+  const { db } = database;
+  let tmp: string | undefined;
+  let blob: BlobStore;
+  try {
+    tmp = await mkdtemp(join(tmpdir(), 'hiredb-api-'));
+    blob = await openLocalFolderStore(join(tmp, 'blob'));
+  } catch (err) {
+    await database.cleanup().catch(() => {});
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  const dir = tmp;
   const blobDir = join(dir, 'blob');
-  const db = openSqliteDatabase(join(dir, 'hiredb.sqlite'));
-  await db.migrate();
-  const blob = await openLocalFolderStore(blobDir);
   let loader: Loader | null = null;
   const app = createApp({ db, blob, log: silentLogger, onTaskQueued: () => void loader?.tick() });
 
@@ -56,10 +71,12 @@ export async function openHarness(): Promise<Harness> {
   };
 
   const h: Harness = {
+    kind,
     dir,
     blobDir,
     db,
     blob,
+    query: database.query,
     request,
     get: (path, headers) => request(path, { headers }),
     postJson: (path, body) =>
@@ -96,9 +113,15 @@ export async function openHarness(): Promise<Harness> {
       for (const file of Object.values(SAMPLE_FILES)) await copyFile(file, join(blobDir, file.split('/').pop()!));
     },
     async close() {
-      await loader?.stop();
-      await db.close();
-      await rm(dir, { recursive: true, force: true });
+      try {
+        await loader?.stop();
+      } finally {
+        try {
+          await database.cleanup();
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      }
     },
   };
   return h;

@@ -2,14 +2,14 @@
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
-import { openSqliteDatabase } from '../../shared/adapters/db/sqlite.database.ts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { openLocalFolderStore } from '../../shared/adapters/blob/local-folder.store.ts';
 import { silentLogger } from '../../shared/platform/logger.ts';
 import { startLoader, type Loader } from '../../loader/loader.ts';
 import type { BlobStore } from '../../shared/ports/blob-store.port.ts';
 import type { Database } from '../../shared/ports/database.port.ts';
 import { expectedSample, SAMPLE_FILES } from '../helpers/sample.ts';
+import { openTestDatabase, TEST_DATABASES, type TestDatabaseKind } from '../helpers/databases.ts';
 
 let cleanup: (() => Promise<void>) | null = null;
 afterEach(async () => {
@@ -17,10 +17,17 @@ afterEach(async () => {
   cleanup = null;
 });
 
-async function setup(opts: { slowOpenMs?: number } = {}): Promise<{ db: Database; start(concurrency: number): Loader }> {
+async function setup(
+  kind: TestDatabaseKind,
+  opts: { slowOpenMs?: number } = {},
+): Promise<{ db: Database; start(concurrency: number): Loader }> {
+  const database = await openTestDatabase(kind);
+  const { db } = database;
   const dir = await mkdtemp(join(tmpdir(), 'hiredb-loader-'));
-  const db = openSqliteDatabase(join(dir, 'hiredb.sqlite'));
-  await db.migrate();
+  cleanup = async () => {
+    await database.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  };
   const real = await openLocalFolderStore(join(dir, 'blob'));
   for (const file of Object.values(SAMPLE_FILES)) await copyFile(file, join(dir, 'blob', file.split('/').pop()!));
   // A slow Blob container: each file takes a moment to open, so tasks are surely running when we look.
@@ -29,9 +36,15 @@ async function setup(opts: { slowOpenMs?: number } = {}): Promise<{ db: Database
     : real;
   let loader: Loader | null = null;
   cleanup = async () => {
-    await loader?.stop();
-    await db.close();
-    await rm(dir, { recursive: true, force: true });
+    try {
+      await loader?.stop();
+    } finally {
+      try {
+        await database.cleanup();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
   };
   const start = (concurrency: number) =>
     (loader = startLoader(db, blob, { schedule: '*/1 * * * * *', batchSize: 1000, concurrency, leaseMs: 30_000, log: silentLogger }));
@@ -41,32 +54,34 @@ async function setup(opts: { slowOpenMs?: number } = {}): Promise<{ db: Database
 const statuses = async (db: Database) =>
   Object.fromEntries((await db.tasks.list({ limit: 100, offset: 0 })).tasks.map((t) => [t.file_name, t.status]));
 
-it('tick() then idle() leaves every sample task done with the expected summaries', async () => {
-  const env = await setup();
-  const loader = env.start(8);
-  await loader.tick();
-  await loader.idle();
-  const { tasks } = await env.db.tasks.list({ limit: 100, offset: 0 });
-  const expected = expectedSample();
-  expect(tasks).toHaveLength(3);
-  for (const t of tasks) {
-    expect(t.status).toBe('done');
-    const e = expected.files[t.table_name!];
-    expect(t.summary).toEqual({ processed: e.processed, inserted: e.inserted, already_exists: e.already_exists, rejected: e.rejected });
-  }
-});
+describe.each(TEST_DATABASES)('%s', (kind) => {
+  it('tick() then idle() leaves every sample task done with the expected summaries', async () => {
+    const env = await setup(kind);
+    const loader = env.start(8);
+    await loader.tick();
+    await loader.idle();
+    const { tasks } = await env.db.tasks.list({ limit: 100, offset: 0 });
+    const expected = expectedSample();
+    expect(tasks).toHaveLength(3);
+    for (const t of tasks) {
+      expect(t.status).toBe('done');
+      const e = expected.files[t.table_name!];
+      expect(t.summary).toEqual({ processed: e.processed, inserted: e.inserted, already_exists: e.already_exists, rejected: e.rejected });
+    }
+  });
 
-it('a tick while every slot is busy does not stop the loader from claiming later tasks', async () => {
-  const env = await setup({ slowOpenMs: 300 });
-  const loader = env.start(2);
-  // Wait until the first tick has claimed departments and jobs (both slots busy opening their files).
-  for (let i = 0; i < 100; i++) {
-    const s = await statuses(env.db);
-    if (s['departments.csv'] === 'running' && s['jobs.csv'] === 'running') break;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  expect(await statuses(env.db)).toMatchObject({ 'departments.csv': 'running', 'jobs.csv': 'running' });
-  await loader.tick(); // finds both slots busy
-  await loader.idle();
-  expect(await statuses(env.db)).toEqual({ 'departments.csv': 'done', 'jobs.csv': 'done', 'hired_employees.csv': 'done' });
+  it('a tick while every slot is busy does not stop the loader from claiming later tasks', async () => {
+    const env = await setup(kind, { slowOpenMs: 300 });
+    const loader = env.start(2);
+    // Wait until the first tick has claimed departments and jobs (both slots busy opening their files).
+    for (let i = 0; i < 100; i++) {
+      const s = await statuses(env.db);
+      if (s['departments.csv'] === 'running' && s['jobs.csv'] === 'running') break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(await statuses(env.db)).toMatchObject({ 'departments.csv': 'running', 'jobs.csv': 'running' });
+    await loader.tick(); // finds both slots busy
+    await loader.idle();
+    expect(await statuses(env.db)).toEqual({ 'departments.csv': 'done', 'jobs.csv': 'done', 'hired_employees.csv': 'done' });
+  });
 });

@@ -99,20 +99,29 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
 
   async function transaction<T>(begin: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
+    // A checked-out connection that drops emits 'error' with no pool listening: keep it as this
+    // transaction's failure (a transient one, so the batch is retried) instead of crashing the process.
+    let lost: Error | null = null;
+    const onError = (e: Error) => (lost ??= e);
+    client.on('error', onError);
+    const release = (destroy?: Error) => {
+      client.removeListener('error', onError);
+      client.release(destroy);
+    };
     try {
       await client.query(begin);
       const result = await work(client);
       await client.query('COMMIT');
-      client.release();
+      release();
       return result;
     } catch (err) {
       try {
         await client.query('ROLLBACK');
-        client.release();
+        release();
       } catch (rollbackError) {
-        client.release(rollbackError as Error); // the connection is unusable: destroy it
+        release(rollbackError as Error); // the connection is unusable: destroy it
       }
-      throw err;
+      throw lost ?? err;
     }
   }
 
