@@ -23,7 +23,6 @@ import {
   FINISH,
   HIRED_BY_QUARTER,
   HIRING_ABOVE_AVERAGE,
-  INSERT_REJECTS,
   RENEW,
   RETRY,
 } from './postgres.sql.ts';
@@ -152,9 +151,9 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
           // The rows above take no lock another batch of this task needs; the shared rows below (version,
           // task) are locked only once the previous batch has committed, so batches cannot deadlock.
           await checkpoint?.after;
-          if (fresh.length > 0) await client.query(BUMP_VERSION);
           const result = { inserted: fresh.length, already_exists: rows.length - fresh.length };
           if (checkpoint) await advanceTask(client, checkpoint, result);
+          else if (fresh.length > 0) await client.query(BUMP_VERSION);
           return result;
         });
       } catch (err) {
@@ -180,15 +179,6 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
 
   async function advanceTask(client: pg.PoolClient, checkpoint: TaskCheckpoint, result: BatchResult) {
     const rejects = checkpoint.rejects;
-    if (rejects.length > 0) {
-      await client.query(INSERT_REJECTS, [
-        checkpoint.taskId,
-        rejects.map((r) => r.line),
-        rejects.map((r) => (r.id === null ? null : storableText(r.id))),
-        rejects.map((r) => storableText(r.raw)),
-        rejects.map((r) => r.reasons.join(',')),
-      ]);
-    }
     const advanced = await client.query(ADVANCE_TASK, [
       checkpoint.taskId,
       checkpoint.owner,
@@ -198,6 +188,10 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
       result.already_exists,
       rejects.length,
       Date.now(),
+      rejects.map((r) => r.line),
+      rejects.map((r) => (r.id === null ? null : storableText(r.id))),
+      rejects.map((r) => storableText(r.raw)),
+      rejects.map((r) => r.reasons.join(',')),
     ]);
     if (advanced.rowCount === 0) throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
   }
