@@ -26,7 +26,8 @@ export function parseId(text: string): number | null {
 export function checkRecord<T extends TableName>(table: T, rawFields: readonly string[]): RecordCheck<T> {
   const columns = COLUMNS[table];
   if (rawFields.length !== columns.length) return { row: null, reasons: ['field_count'] };
-  const f = rawFields.map((v) => v.trim());
+  const f: string[] = new Array(rawFields.length);
+  for (let i = 0; i < rawFields.length; i++) f[i] = rawFields[i].trim(); // a loop: this runs once per record
   const reasons: ReasonCode[] = [];
   const id = idField(f[0], 'id', 'invalid_id', reasons);
 

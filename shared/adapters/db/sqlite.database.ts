@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import type { DimensionTable, RowOf, TableName } from '../../domain/tables.ts';
+import { COLUMNS, TABLES, type DimensionTable, type RowOf, type TableName } from '../../domain/tables.ts';
 import type { NewTask, Task } from '../../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../../domain/reports.ts';
 import { yearBounds } from '../../domain/reports.ts';
@@ -16,12 +16,14 @@ import {
 import { readMigrations, taskDedupeKey } from './migrations.ts';
 import { rejectFromRecord, taskFromRecord, type TaskRecord } from './task-row.ts';
 
-const INSERT_ROW: Record<TableName, string> = {
-  departments: 'INSERT INTO departments (id, department) VALUES (?, ?) ON CONFLICT (id) DO NOTHING',
-  jobs: 'INSERT INTO jobs (id, job) VALUES (?, ?) ON CONFLICT (id) DO NOTHING',
-  hired_employees:
-    'INSERT INTO hired_employees (id, name, datetime, department_id, job_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-};
+/** Rows per INSERT statement: one statement of many rows costs about half as much per row as one each. */
+const ROWS_PER_INSERT = 50;
+
+function insertSql(table: TableName, rows: number): string {
+  const columns = COLUMNS[table];
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')} ON CONFLICT (id) DO NOTHING`;
+}
 
 const CLAIM = `
 UPDATE tasks SET status = 'running', lease_owner = @owner, lease_expires_at = @expires,
@@ -78,17 +80,21 @@ export function openSqliteDatabase(file: string): Database {
   const insertBatch = db.transaction(
     (table: TableName, rows: RowOf[TableName][], checkpoint: TaskCheckpoint | undefined): BatchResult => {
       const s = st();
-      const insert = s.insertRow[table];
+      const { many, one } = s.insertRows[table];
+      const columns = COLUMNS[table];
+      const params: unknown[] = [];
+      const bind = (from: number, to: number) => {
+        params.length = 0;
+        for (let k = from; k < to; k++) {
+          const row = rows[k] as unknown as Record<string, unknown>;
+          for (const c of columns) params.push(row[c]);
+        }
+        return params;
+      };
       let inserted = 0;
-      if (table === 'hired_employees') {
-        for (const r of rows as RowOf['hired_employees'][]) {
-          inserted += insert.run(r.id, r.name, r.datetime, r.department_id, r.job_id).changes;
-        }
-      } else {
-        for (const r of rows as unknown as Record<string, unknown>[]) {
-          inserted += insert.run(r.id, table === 'departments' ? r.department : r.job).changes;
-        }
-      }
+      let i = 0;
+      for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) inserted += many.run(bind(i, i + ROWS_PER_INSERT)).changes;
+      for (; i < rows.length; i++) inserted += one.run(bind(i, i + 1)).changes;
       if (inserted > 0) s.bumpVersion.run();
       const result = { inserted, already_exists: rows.length - inserted };
       if (checkpoint) {
@@ -206,11 +212,9 @@ export function openSqliteDatabase(file: string): Database {
 
 function prepareStatements(db: BetterSqlite3.Database) {
   return {
-    insertRow: {
-      departments: db.prepare(INSERT_ROW.departments),
-      jobs: db.prepare(INSERT_ROW.jobs),
-      hired_employees: db.prepare(INSERT_ROW.hired_employees),
-    },
+    insertRows: Object.fromEntries(
+      TABLES.map((t) => [t, { many: db.prepare(insertSql(t, ROWS_PER_INSERT)), one: db.prepare(insertSql(t, 1)) }]),
+    ) as Record<TableName, { many: BetterSqlite3.Statement; one: BetterSqlite3.Statement }>,
     bumpVersion: db.prepare('UPDATE data_version SET version = version + 1 WHERE id = 1'),
     version: db.prepare('SELECT version FROM data_version WHERE id = 1'),
     insertReject: db.prepare('INSERT INTO task_rejects (task_id, line, record_id, raw, reasons) VALUES (?, ?, ?, ?, ?)'),
