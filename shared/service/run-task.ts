@@ -8,6 +8,9 @@ import type { PreparedBatch } from './prepare-batches.ts';
 import { prepareBatchesInThread } from './prepare-in-thread.ts';
 import { withRetry } from './retry.ts';
 
+/** Batches of one task sending rows at the same time (measured: 4 beats 2 by ~10% on PostgreSQL). */
+const COMMITS_IN_FLIGHT = 4;
+
 export interface RunTaskOptions {
   /** Who holds the task's lease (a loader process, or the CLI). */
   owner: string;
@@ -63,8 +66,8 @@ async function loadFile(db: Database, task: Task, open: () => Promise<ByteSource
     resumeAfterLine: task.checkpoint_line,
     slice,
   });
-  // Two commits in flight: the second does its work while the first commits, and commits after it.
-  const commits = new PQueue({ concurrency: 2 });
+  // Several batches in flight: each sends its rows while earlier ones commit, and commits after them.
+  const commits = new PQueue({ concurrency: COMMITS_IN_FLIGHT });
   let failure: unknown = null;
   let previous: Promise<unknown> = Promise.resolve();
   const commit = async (batch: PreparedBatch, after: Promise<unknown>) => {
