@@ -13,6 +13,8 @@ export type ReportRows = HiredByQuarterRow[] | HiringAboveAverageRow[];
 export interface CachedReport {
   rows: ReportRows;
   etag: string;
+  /** The rendered bodies, made on first use: a warm request only sends bytes. */
+  body: { json?: string; csv?: string };
 }
 
 /**
@@ -30,7 +32,7 @@ export function createReportCache(db: Database, max = 256) {
       name === 'hired-by-quarter'
         ? sortHiredByQuarter(await db.reports.hiredByQuarter(year))
         : sortHiringAboveAverage(await db.reports.hiringAboveAverage(year));
-    const report = { rows, etag: `"${name}-${year}-v${version}"` };
+    const report: CachedReport = { rows, etag: `"${name}-${year}-v${version}"`, body: {} };
     cache.set(key, report);
     return report;
   };

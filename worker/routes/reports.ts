@@ -20,6 +20,10 @@ export async function answerReport(c: Context, deps: AppDeps, name: string) {
   c.header('cache-control', 'no-cache');
   const ifNoneMatch = c.req.header('if-none-match');
   if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*')) return c.body(null, 304);
-  if (format === 'csv') return c.body(reportToCsv(report.rows, REPORT_COLUMNS[name]), 200, { 'content-type': 'text/csv; charset=utf-8' });
-  return c.json(report.rows);
+  if (format === 'csv') {
+    report.body.csv ??= reportToCsv(report.rows, REPORT_COLUMNS[name]);
+    return c.body(report.body.csv, 200, { 'content-type': 'text/csv; charset=utf-8' });
+  }
+  report.body.json ??= JSON.stringify(report.rows);
+  return c.body(report.body.json, 200, { 'content-type': 'application/json' });
 }
