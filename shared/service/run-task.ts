@@ -17,7 +17,7 @@ export interface RunTaskOptions {
   batchSize: number;
   leaseMs: number;
   now?: () => number;
-  /** Called after each committed batch with the task's running counts. */
+  /** Called after each committed batch with how far the task has come. */
   onProgress?: (progress: { taskId: number; line: number; bytesRead: number; bytesTotal: number }) => void;
 }
 
@@ -45,10 +45,7 @@ export async function runTask(
   try {
     await loadFile(db, task, open, opts);
   } catch (e) {
-    if (e instanceof LeaseLostError || leaseLost) {
-      clearInterval(renewal);
-      return (await db.tasks.get(task.id))!; // another loader owns it now
-    }
+    if (e instanceof LeaseLostError || leaseLost) return (await db.tasks.get(task.id))!; // another loader owns it now
     error = e instanceof Error ? e.message : String(e);
   } finally {
     clearInterval(renewal);
