@@ -8,6 +8,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onCleanup } from './cleanup.ts';
+import { busyCpuSeconds, namedProcessesCpuSeconds, waitForQuiet } from './quiet.ts';
 
 const GNU_TIME = '/usr/bin/time';
 
@@ -16,6 +18,12 @@ export interface RunOptions {
   cwd?: string;
   /** Stop the command (SIGTERM, then SIGKILL) after this long; the result says timedOut. */
   timeoutMs?: number;
+  /** Text written to the command's standard input (run() only). */
+  input?: string;
+  /** measure() only: wait for an idle machine first, logging here. */
+  log?: (message: string) => void;
+  /** measure() only: processes (by name) whose CPU is part of the work, not noise, e.g. ['postgres']. */
+  partOfWork?: string[];
 }
 
 export interface Measured {
@@ -26,6 +34,11 @@ export interface Measured {
   timedOut: boolean;
   stdout: string;
   stderr: string;
+  /**
+   * Cores kept busy, on average, by everything but the measured command (and the `partOfWork`
+   * processes) while it ran. Null without /proc or GNU time.
+   */
+  otherCpuCores: number | null;
 }
 
 /** The pids of every descendant of `pid` (children of all its threads, recursively). */
@@ -85,15 +98,35 @@ function signalTree(root: number, signal: NodeJS.Signals, includeRoot: boolean) 
   }
 }
 
+/**
+ * If the run is interrupted, a command still running is killed with everything under it. Returns the
+ * function to call once the command has ended (it then forgets the pid, which may be reused).
+ */
+function stopOnCleanup(pid: number | undefined, label: string): () => void {
+  if (!pid) return () => {};
+  let ended = false;
+  const stop = onCleanup(`${label} (pid ${pid})`, () => {
+    if (!ended) killTree(pid, 'SIGKILL');
+  });
+  return () => {
+    ended = true;
+    void stop();
+  };
+}
+
 /** Runs a command to completion, timed, with its peak RSS; never throws on a non-zero exit. */
 export async function measure(cmd: string, args: string[], opts: RunOptions = {}): Promise<Measured> {
   const useTime = existsSync(GNU_TIME);
+  if (opts.log) await waitForQuiet(opts.log);
   const dir = await mkdtemp(join(tmpdir(), 'hiredb-bench-time-'));
   const timeFile = join(dir, 'time.txt');
   try {
-    const [file, argv] = useTime ? [GNU_TIME, ['-f', '%e %M', '-o', timeFile, cmd, ...args]] : [cmd, args];
+    const [file, argv] = useTime ? [GNU_TIME, ['-f', '%e %M %U %S', '-o', timeFile, cmd, ...args]] : [cmd, args];
+    const busyBefore = busyCpuSeconds();
+    const workBefore = opts.partOfWork ? namedProcessesCpuSeconds(opts.partOfWork) : 0;
     const started = process.hrtime.bigint();
     const child = spawn(file, argv, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const forget = stopOnCleanup(child.pid, cmd);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => stdout.push(b));
@@ -125,17 +158,29 @@ export async function measure(cmd: string, args: string[], opts: RunOptions = {}
       child.once('close', (c, s) => resolve({ code: c, signal: s }));
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    forget();
+    // A server process that worked for the command (a PostgreSQL backend) may exit just after it: give
+    // its parent a moment to reap it, so its CPU time is counted as work rather than as noise.
+    if (opts.partOfWork) await sleep(250);
+    const busyAfter = busyCpuSeconds();
+    const workCpu = opts.partOfWork ? namedProcessesCpuSeconds(opts.partOfWork) - workBefore : 0;
     if (limit) clearTimeout(limit);
     if (killTimer) clearTimeout(killTimer);
     if (poll) clearInterval(poll);
 
     let peakRssMb: number | null = polledPeakKb > 0 ? polledPeakKb / 1024 : null;
     let exitCode = code;
+    let otherCpuCores: number | null = null;
     if (useTime) {
       const text = (await readFile(timeFile, 'utf8').catch(() => '')).trim();
       const last = text.split('\n').pop() ?? '';
-      const m = /^([\d.]+) (\d+)$/.exec(last);
-      if (m) peakRssMb = Number(m[2]) / 1024;
+      const m = /^([\d.]+) (\d+) ([\d.]+) ([\d.]+)$/.exec(last);
+      if (m) {
+        peakRssMb = Number(m[2]) / 1024;
+        if (busyBefore !== null && busyAfter !== null && seconds > 0) {
+          otherCpuCores = Math.max(0, (busyAfter - busyBefore - Number(m[3]) - Number(m[4]) - workCpu) / seconds);
+        }
+      }
       // GNU time exits with the command's status, and writes "Command exited with non-zero status N".
       const status = /Command (?:exited with non-zero status|terminated by signal) (\d+)/.exec(text);
       if (status && exitCode === 0) exitCode = Number(status[1]);
@@ -148,6 +193,7 @@ export async function measure(cmd: string, args: string[], opts: RunOptions = {}
       timedOut,
       stdout: Buffer.concat(stdout).toString('utf8'),
       stderr: Buffer.concat(stderr).toString('utf8'),
+      otherCpuCores,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -156,7 +202,10 @@ export async function measure(cmd: string, args: string[], opts: RunOptions = {}
 
 /** Runs a command (untimed) and returns its stdout; a non-zero exit throws with its stderr. */
 export async function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<string> {
-  const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  const forget = stopOnCleanup(child.pid, cmd);
+  child.stdin.on('error', () => {});
+  child.stdin.end(opts.input ?? '');
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   child.stdout.on('data', (b: Buffer) => stdout.push(b));
@@ -165,6 +214,7 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
     child.once('error', reject);
     child.once('close', (c) => resolve(c));
   });
+  forget();
   const out = Buffer.concat(stdout).toString('utf8');
   if (code !== 0) {
     const err = Buffer.concat(stderr).toString('utf8').trim();

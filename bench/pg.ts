@@ -21,7 +21,7 @@ export async function pgQuery<T = Record<string, unknown>>(sql: string, values?:
 
 export async function pgAvailable(): Promise<string | null> {
   try {
-    const [row] = await pgQuery<{ v: string }>('SHOW server_version');
+    const [row] = await pgQuery<{ v: string }>("SELECT current_setting('server_version') AS v");
     return row.v;
   } catch {
     return null;

@@ -21,6 +21,10 @@ export interface PathResult {
 export interface Sample {
   seconds: number;
   peakRssMb: number | null;
+  /** Cores busy outside the measured command while it ran (see measure.ts). */
+  otherCpuCores?: number | null;
+  /** How many times the run was measured (a run disturbed by other processes is measured again). */
+  attempts?: number;
 }
 
 export function summarize(rows: number, samples: Sample[], extra: Partial<PathResult> = {}): PathResult {
@@ -33,6 +37,8 @@ export function summarize(rows: number, samples: Sample[], extra: Partial<PathRe
     ratio: null,
     peak_rss_mb: rss.length ? round(Math.max(...rss), 1) : null,
     runs_s: samples.map((s) => round(s.seconds, 3)),
+    runs_other_cpu_cores: samples.map((s) => (typeof s.otherCpuCores === 'number' ? round(s.otherCpuCores, 2) : null)),
+    runs_attempts: samples.map((s) => s.attempts ?? 1),
     ...extra,
   };
 }
@@ -49,3 +55,8 @@ export function compare(a: PathResult, b: PathResult, reference: string): void {
 }
 
 export type Log = (message: string) => void;
+
+/** ", others busy 0.05 cores" for a run's log line. */
+export function othersNote(s: Sample): string {
+  return typeof s.otherCpuCores === 'number' ? `, others busy ${s.otherCpuCores.toFixed(2)} cores` : '';
+}

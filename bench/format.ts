@@ -1,0 +1,115 @@
+/** Readable tables of one size's results, and the issue-4 targets they meet or miss. */
+import type { PathResult } from './results.ts';
+
+const fmtInt = (n: number | null | undefined) => (n === null || n === undefined || !Number.isFinite(n) ? '–' : Math.round(n).toLocaleString('en-US'));
+const fmt = (n: number | null | undefined, digits = 2) => (n === null || n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits));
+
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const right = headers.map((_, i) => i > 1);
+  const line = (cells: string[]) => cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+const LOAD_PATHS = ['sqlite', 'sqlite3_import', 'postgres', 'psql_copy', 'pgloader'];
+
+export function formatResults(rows: number, runs: number, results: Record<string, PathResult>): string {
+  const out: string[] = [`HireDB benchmark: ${rows.toLocaleString('en-US')} rows, ${runs} run(s), medians`];
+  const loads = LOAD_PATHS.filter((p) => results[p]);
+  if (loads.length) {
+    out.push(
+      '',
+      'Loads (rows/s counts the rows of the file each tool was given; ratio = HireDB rows/s ÷ reference rows/s)',
+      table(
+        ['path', 'tool', 'rows', 'seconds', 'rows/s', 'ratio', 'peak RSS MB'],
+        loads.map((p) => {
+          const r = results[p];
+          const note = p === 'pgloader' && r.timed_out ? ` (stopped at ${r.time_limit_s} s limit)` : '';
+          return [p, String(r.tool ?? '') + note, fmtInt(r.rows), fmt(r.seconds), fmtInt(r.rows_per_s), r.ratio === null ? '' : `${fmt(r.ratio)}× ${r.reference}`, fmt(r.peak_rss_mb, 0)];
+        }),
+      ),
+    );
+    const fixed = ['sqlite', 'postgres'].filter((p) => typeof results[p]?.startup_s === 'number');
+    if (fixed.length) {
+      out.push(`HireDB fixed cost per process (the departments + jobs load, 195 rows): ${fixed.map((p) => `${p} ${fmt(results[p].startup_s as number)} s`).join(', ')}`);
+    }
+    if (results.postgres && results.pgloader) {
+      out.push(`HireDB PostgreSQL vs pgloader: ${fmt(results.postgres.rows_per_s / results.pgloader.rows_per_s, 1)}× the rows/s`);
+    }
+  }
+  const batches = Object.keys(results).filter((k) => k.startsWith('batch_'));
+  if (batches.length) {
+    out.push(
+      '',
+      'Batch endpoint (SQLite, 1000 rows per POST)',
+      table(
+        ['path', 'concurrency', 'rows/s', 'p50 ms', 'p99 ms', 'requests', 'seconds', 'server peak RSS MB'],
+        batches.map((k) => {
+          const r = results[k];
+          return [k, String(r.concurrency), fmtInt(r.rows_per_s), fmt(r.p50_ms as number, 0), fmt(r.p99_ms as number, 0), fmtInt(r.requests as number), fmt(r.seconds, 1), fmt(r.peak_rss_mb, 0)];
+        }),
+      ),
+    );
+  }
+  const reports = Object.keys(results).filter((k) => k.startsWith('report_'));
+  if (reports.length) {
+    out.push(
+      '',
+      'Reports (year 2021; cold = first request after a data change; direct = the same SQL in the database shell)',
+      table(
+        ['path', 'table rows', 'cold ms', 'direct ms', 'cold/direct', 'warm p50 ms', 'warm p99 ms', 'answer rows'],
+        reports.map((k) => {
+          const r = results[k];
+          return [k, fmtInt(r.rows), fmt(r.cold_ms as number), fmt(r.direct_ms as number), fmt(r.cold_over_direct as number), fmt(r.warm_p50_ms as number, 3), fmt(r.warm_p99_ms as number, 3), fmtInt(r.report_rows as number)];
+        }),
+      ),
+    );
+  }
+  return out.join('\n');
+}
+
+export interface Target {
+  target: string;
+  status: 'holds' | 'misses' | 'n/a';
+  detail: string;
+}
+
+/** The issue-4 targets this size's results can speak to. */
+export function evaluateTargets(rows: number, results: Record<string, PathResult>): Target[] {
+  const t: Target[] = [];
+  const check = (target: string, ok: boolean, detail: string) => t.push({ target, status: ok ? 'holds' : 'misses', detail });
+  const s = results.sqlite;
+  if (s?.ratio !== null && s?.ratio !== undefined) check('SQLite load ≥ 0.5× sqlite3 .import', s.ratio >= 0.5, `${fmt(s.ratio)}×`);
+  const p = results.postgres;
+  if (p?.ratio !== null && p?.ratio !== undefined) check('PostgreSQL load ≥ 0.6× psql \\copy (PK-only)', p.ratio >= 0.6, `${fmt(p.ratio)}×`);
+  if (p && results.pgloader) {
+    const x = p.rows_per_s / results.pgloader.rows_per_s;
+    check('PostgreSQL load far ahead of pgloader on dirty data (no number in the issue; taken here as ≥ 5×)', x >= 5, `${fmt(x, 1)}×`);
+  }
+  const rss = ['sqlite', 'postgres'].map((k) => results[k]?.peak_rss_mb).filter((x): x is number => typeof x === 'number');
+  if (rss.length) {
+    const peak = Math.max(...rss);
+    if (rows >= 10_000_000) check('Peak RSS < 250 MB loading 1e7 rows', peak < 250, `${fmt(peak, 0)} MB`);
+    else t.push({ target: 'Peak RSS < 250 MB loading 1e7 rows', status: 'n/a', detail: `set at 1e7 rows; ${fmt(peak, 0)} MB at this size` });
+  }
+  const b = results.batch_c8;
+  if (b) {
+    check('Batch ≥ 50,000 rows/s at concurrency 8', b.rows_per_s >= 50_000, `${fmtInt(b.rows_per_s)} rows/s`);
+    check('Batch p99 < 100 ms at concurrency 8', (b.p99_ms as number) < 100, `${fmt(b.p99_ms as number, 0)} ms`);
+  }
+  for (const k of Object.keys(results).filter((x) => x.startsWith('report_'))) {
+    const r = results[k];
+    check(`${k}: warm p50 < 2 ms`, (r.warm_p50_ms as number) < 2, `${fmt(r.warm_p50_ms as number, 3)} ms`);
+    const cold = r.cold_over_direct as number | null;
+    const label = `${k}: cold ≤ 1.2× direct`;
+    if (cold === null) t.push({ target: label, status: 'n/a', detail: 'no direct query time' });
+    else if (rows >= 10_000_000) check(label, cold <= 1.2, `${fmt(cold)}×`);
+    else t.push({ target: label, status: cold <= 1.2 ? 'holds' : 'misses', detail: `${fmt(cold)}× (the issue sets it at 1e7 rows)` });
+  }
+  return t;
+}
+
+export function formatTargets(targets: Target[]): string {
+  if (!targets.length) return '';
+  return ['Targets (issue 4)', ...targets.map((x) => `  [${x.status === 'holds' ? 'holds ' : x.status === 'misses' ? 'MISSES' : 'n/a   '}] ${x.target}: ${x.detail}`)].join('\n');
+}
