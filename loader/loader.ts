@@ -50,6 +50,17 @@ export function startLoader(db: Database, blob: BlobStore, opts: LoaderOptions):
   };
 
   const run = async (task: Task) => {
+    // Load only the version the task was queued for: a file overwritten since has a task of its own, and a
+    // task from `hiredb load` (a local file) must never be served by a Blob file of the same name.
+    const entry = await blob.stat(task.file_name);
+    if (entry?.version !== task.file_version) {
+      const error = entry
+        ? `"${task.file_name}" changed in the Blob container since this task was queued (version ${task.file_version}, now ${entry.version}); the new version has its own task`
+        : `"${task.file_name}" version ${task.file_version} is not in the Blob container (${blob.describe()})`;
+      await db.tasks.finish(task.id, owner, { error }, Date.now());
+      opts.log.error('task failed', { task: task.id, error });
+      return;
+    }
     opts.log.info('task started', { task: task.id, file: task.file_name, resume_after_line: task.checkpoint_line });
     const done = await runTask(db, task, () => blob.open(task.file_name), {
       owner,

@@ -1,6 +1,6 @@
 // PUT /api/v1/files/:name, GET /api/v1/tasks[/:id[/rejects]], POST /api/v1/tasks/:id/retry — in process.
 import { existsSync, readdirSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -235,14 +235,16 @@ describe.each(TEST_DATABASES)('%s', (kind) => {
     it('fails when its file cannot be read, and POST retry queues it again (202) so it loads', async () => {
       const queued = await put(h, 'departments_late.csv', '1,Alpha\n2,Beta\n3,Gamma\n');
       const id = queued.body.task.id;
-      await rm(join(h.blobDir, 'departments_late.csv'));
+      const aside = join(h.blobDir, '..', 'departments_late.csv.aside');
+      await rename(join(h.blobDir, 'departments_late.csv'), aside);
       h.startLoader({ pollBlob: false });
       await h.settle(1);
       const failed = await h.get(`/api/v1/tasks/${id}`);
       expect(failed.body.status).toBe('failed');
       expect(failed.body.error).toEqual(expect.any(String));
 
-      await writeFile(join(h.blobDir, 'departments_late.csv'), '1,Alpha\n2,Beta\n3,Gamma\n');
+      // The same file version comes back (moved back, so the same size and modification time): the retry loads it.
+      await rename(aside, join(h.blobDir, 'departments_late.csv'));
       const retried = await h.request(`/api/v1/tasks/${id}/retry`, { method: 'POST' });
       expect(retried.status).toBe(202);
       expect(retried.body).toMatchObject({ id, status: 'queued', error: null });
