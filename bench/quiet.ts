@@ -1,5 +1,5 @@
 /**
- * The machine is shared (two cores; other people may be running tests): before each timed
+ * The machine may be busy with other work (two cores): before each timed
  * measurement the benchmark waits, up to a bound, until the CPUs are nearly idle, and it records how
  * busy the machine was while measuring, so a disturbed figure can be recognised.
  */
