@@ -24,7 +24,7 @@ export async function seedSample(blobDir: string, log: Logger): Promise<void> {
 export async function runServer(config: Config, log: Logger, opts: { http: boolean; loader: boolean; sample: boolean }) {
   const db = await openDatabase(config.databaseUrl);
   const blob = await openBlobStore(config);
-  if (opts.sample && !config.azureStorageConnectionString) await seedSample(blob.describe(), log);
+  if (opts.sample && !config.azureStorageConnectionString) await seedSample(config.blobDir, log);
 
   let loader: Loader | null = null;
   if (opts.loader) {
