@@ -10,9 +10,21 @@ import { LeaseLostError, type Database } from '../../shared/ports/database.port.
 import { openMssqlDatabase } from '../../shared/adapters/db/mssql.database.ts';
 import { openMssqlExecutor } from '../../shared/adapters/db/mssql-tedious.ts';
 import type { SqlExecutor } from '../../shared/adapters/db/mssql-executor.ts';
-import type { DepartmentRow, HiredEmployeeRow, JobRow } from '../../shared/domain/tables.ts';
-import type { NewTask } from '../../shared/domain/task.ts';
 import { sortHiredByQuarter, sortHiringAboveAverage } from '../../shared/domain/reports.ts';
+import {
+  dept,
+  epochMicros,
+  hire,
+  job,
+  newTask,
+  range,
+  REPORT_ABOVE_AVERAGE_2021,
+  REPORT_ABOVE_AVERAGE_2022,
+  REPORT_DEPARTMENTS,
+  REPORT_HIRED_BY_QUARTER_2021,
+  REPORT_HIRES_5_TO_15,
+  REPORT_JOBS,
+} from '../helpers/db-fixtures.ts';
 
 const MSSQL_URL = process.env.MSSQL_URL?.trim();
 if (!MSSQL_URL) console.warn('MSSQL_URL not set: SQL Server integration tests skipped');
@@ -25,24 +37,6 @@ function withDatabase(connection: string, database: string): string {
     return url.toString();
   }
   return `${connection.replace(/[;\s]*$/, '')};Database=${database}`; // the last Database wins
-}
-
-const dept = (id: number, department: string): DepartmentRow => ({ id, department });
-const job = (id: number, name: string): JobRow => ({ id, job: name });
-const hire = (id: number, datetime: string, department_id: number, job_id: number, name = `Employee ${id}`): HiredEmployeeRow => ({
-  id,
-  name,
-  datetime,
-  department_id,
-  job_id,
-});
-const newTask = (file_name: string, table_name: NewTask['table_name']): NewTask => ({ file_name, file_version: 'etag-1', table_name, bytes_total: 1000 });
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-
-/** Microseconds since the epoch of a `...Z` test datetime. */
-function epochMicros(iso: string): bigint {
-  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?Z$/.exec(iso)!;
-  return BigInt(Date.parse(`${m[1]}Z`) / 1000) * 1_000_000n + BigInt((m[2] ?? '').padEnd(6, '0'));
 }
 
 describe.skipIf(!MSSQL_URL)('SQL Server adapter (MSSQL_URL)', () => {
@@ -248,24 +242,14 @@ describe.skipIf(!MSSQL_URL)('SQL Server adapter (MSSQL_URL)', () => {
   });
 
   it('answers both reports on a small data set, telling Sales from sales', async () => {
-    await db.insertBatch('departments', [dept(1, 'Sales'), dept(2, 'sales'), dept(3, 'Engineering'), dept(4, 'Empty in 2021'), dept(5, 'Legal')]);
-    await db.insertBatch('jobs', [job(1, 'Manager'), job(2, 'Analyst'), job(3, 'analyst')]);
+    await db.insertBatch('departments', REPORT_DEPARTMENTS);
+    await db.insertBatch('jobs', REPORT_JOBS);
     await db.insertBatch('hired_employees', [
       hire(1, '2021-01-01T00:00:00Z', 1, 1),
       hire(2, '2021-03-31T23:59:59.999999Z', 1, 1),
       hire(3, '2021-04-01T00:00:00Z', 1, 2),
       hire(4, '2021-09-30T23:59:59Z', 1, 3),
-      hire(5, '2021-12-31T23:59:59.999999Z', 1, 3),
-      hire(6, '2021-02-14T12:00:00.5Z', 2, 2),
-      hire(7, '2021-05-05T05:05:05Z', 2, 2),
-      hire(8, '2021-08-08T08:08:08Z', 2, 3),
-      hire(9, '2021-10-01T00:00:00.000001Z', 2, 1),
-      hire(10, '2021-11-11T11:11:11Z', 2, 1),
-      hire(11, '2021-06-30T23:59:59.999999Z', 3, 1),
-      hire(12, '2021-07-01T00:00:00Z', 3, 1),
-      hire(13, '2021-07-01T00:00:00.1Z', 3, 2),
-      hire(14, '2021-01-15T09:00:00Z', 5, 2),
-      hire(15, '2021-12-01T09:00:00Z', 5, 2),
+      ...REPORT_HIRES_5_TO_15,
       hire(16, '2020-12-31T23:59:59.999999Z', 3, 1),
       hire(17, '2022-01-01T00:00:00Z', 4, 1),
       hire(18, '2022-03-03T03:03:03Z', 4, 2),
@@ -274,31 +258,15 @@ describe.skipIf(!MSSQL_URL)('SQL Server adapter (MSSQL_URL)', () => {
       hire(21, '0001-01-01T00:00:00Z', 2, 2),
     ]);
 
-    expect(sortHiredByQuarter(await db.reports.hiredByQuarter(2021))).toEqual([
-      { department: 'Engineering', job: 'Analyst', Q1: 0, Q2: 0, Q3: 1, Q4: 0 },
-      { department: 'Engineering', job: 'Manager', Q1: 0, Q2: 1, Q3: 1, Q4: 0 },
-      { department: 'Legal', job: 'Analyst', Q1: 1, Q2: 0, Q3: 0, Q4: 1 },
-      { department: 'Sales', job: 'Analyst', Q1: 0, Q2: 1, Q3: 0, Q4: 0 },
-      { department: 'Sales', job: 'analyst', Q1: 0, Q2: 0, Q3: 1, Q4: 1 },
-      { department: 'Sales', job: 'Manager', Q1: 2, Q2: 0, Q3: 0, Q4: 0 },
-      { department: 'sales', job: 'Analyst', Q1: 1, Q2: 1, Q3: 0, Q4: 0 },
-      { department: 'sales', job: 'analyst', Q1: 0, Q2: 0, Q3: 1, Q4: 0 },
-      { department: 'sales', job: 'Manager', Q1: 0, Q2: 0, Q3: 0, Q4: 2 },
-    ]);
+    expect(sortHiredByQuarter(await db.reports.hiredByQuarter(2021))).toEqual(REPORT_HIRED_BY_QUARTER_2021);
     expect(await db.reports.hiredByQuarter(9999)).toEqual([{ department: 'Legal', job: 'analyst', Q1: 0, Q2: 0, Q3: 0, Q4: 1 }]);
     expect(await db.reports.hiredByQuarter(1)).toEqual([{ department: 'sales', job: 'Analyst', Q1: 1, Q2: 0, Q3: 0, Q4: 0 }]);
     expect(await db.reports.hiredByQuarter(1999)).toEqual([]);
 
     // 2021: Sales 5, sales 5, Engineering 3 (the mean exactly: not above), Empty 0, Legal 2.
-    expect(sortHiringAboveAverage(await db.reports.hiringAboveAverage(2021))).toEqual([
-      { id: 1, department: 'Sales', hired: 5 },
-      { id: 2, department: 'sales', hired: 5 },
-    ]);
+    expect(sortHiringAboveAverage(await db.reports.hiringAboveAverage(2021))).toEqual(REPORT_ABOVE_AVERAGE_2021);
     // 2022: Empty 2, Sales 1, others 0: mean 0.6.
-    expect(sortHiringAboveAverage(await db.reports.hiringAboveAverage(2022))).toEqual([
-      { id: 4, department: 'Empty in 2021', hired: 2 },
-      { id: 1, department: 'Sales', hired: 1 },
-    ]);
+    expect(sortHiringAboveAverage(await db.reports.hiringAboveAverage(2022))).toEqual(REPORT_ABOVE_AVERAGE_2022);
     expect(await db.reports.hiringAboveAverage(1999)).toEqual([]);
   });
 });

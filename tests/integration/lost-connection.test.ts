@@ -5,7 +5,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -14,7 +13,6 @@ import { openPostgresDatabase } from '../../shared/adapters/db/postgres.database
 import { openLocalFolderStore } from '../../shared/adapters/blob/local-folder.store.ts';
 import { silentLogger } from '../../shared/platform/logger.ts';
 import { enqueueFile } from '../../shared/service/enqueue-file.ts';
-import { isTransient, withRetry } from '../../shared/service/retry.ts';
 import { runTask, type RunTaskOptions } from '../../shared/service/run-task.ts';
 import { startLoader } from '../../loader/loader.ts';
 import { createApp } from '../../worker/app.ts';
@@ -24,94 +22,7 @@ import type { Task } from '../../shared/domain/task.ts';
 import { PG_TEST_URL } from '../helpers/databases.ts';
 import { HIREDB_BIN, waitFor } from '../helpers/processes.ts';
 import { Model } from '../helpers/sample.ts';
-
-// ---------------------------------------------------------------------------------------------------
-// A TCP proxy in front of PostgreSQL that can be cut and restored
-
-interface Proxy {
-  url: string;
-  /** Destroys every open connection and refuses new ones until restore(). */
-  cut(): void;
-  restore(): void;
-  /**
-   * The next COMMIT reaches the server, which commits, but its answer never comes back: the connection
-   * is destroyed first (the client cannot tell whether its transaction committed).
-   */
-  loseNextCommitAnswer(): void;
-  stats: { cut: number; refused: number; lostCommitAnswers: number };
-  close(): Promise<void>;
-}
-
-const COMMIT_QUERY = Buffer.from('COMMIT\0');
-
-async function startProxy(target: URL): Promise<Proxy> {
-  const sockets = new Set<Socket>();
-  const stats = { cut: 0, refused: 0, lostCommitAnswers: 0 };
-  let refusing = false;
-  let armed = false;
-  const server: Server = createServer((client) => {
-    if (refusing) {
-      stats.refused++;
-      client.destroy();
-      return;
-    }
-    const upstream = connect({ host: target.hostname, port: Number(target.port || 5432) });
-    sockets.add(client);
-    sockets.add(upstream);
-    let commitSent = false;
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('data', (data: Buffer) => {
-      // A simple-protocol query message: 'Q', int32 length, text, NUL.
-      const at = data.indexOf(COMMIT_QUERY);
-      if (armed && at >= 5 && data[at - 5] === 0x51) {
-        armed = false;
-        commitSent = true;
-      }
-      upstream.write(data);
-    });
-    upstream.on('data', (data: Buffer) => {
-      if (commitSent) {
-        stats.lostCommitAnswers++;
-        drop();
-        return;
-      }
-      client.write(data);
-    });
-    for (const s of [client, upstream]) {
-      s.on('error', () => drop());
-      s.on('close', () => drop());
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  const url = new URL(target.href);
-  url.host = `127.0.0.1:${port}`;
-  return {
-    url: url.toString(),
-    stats,
-    cut() {
-      refusing = true;
-      stats.cut += sockets.size;
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-    },
-    restore() {
-      refusing = false;
-    },
-    loseNextCommitAnswer() {
-      armed = true;
-    },
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+import { startProxy, type Proxy } from '../helpers/tcp-proxy.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Files, schemas, loads
@@ -398,87 +309,5 @@ describe('a lost database connection in a real `hiredb loader` process', () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     }
-  });
-});
-
-describe('isTransient and withRetry', () => {
-  const coded = (code: string, message = `failure ${code}`) => Object.assign(new Error(message), { code });
-
-  it('tells transient failures (lost connections, conflicts, deadlocks) from the rest', () => {
-    for (const e of [
-      coded('ECONNRESET'),
-      coded('ECONNREFUSED'),
-      coded('EPIPE'),
-      coded('57P01', 'terminating connection due to administrator command'),
-      coded('40001', 'could not serialize access'),
-      coded('40P01', 'deadlock detected'),
-      coded('08006'),
-      new Error('Connection terminated unexpectedly'),
-      new Error('Connection terminated due to connection timeout'),
-    ]) {
-      expect(isTransient(e), String(e)).toBe(true);
-    }
-    for (const e of [
-      coded('23505', 'duplicate key value violates unique constraint'),
-      coded('42P01', 'relation "tasks" does not exist'),
-      coded('22P02', 'invalid input syntax'),
-      new Error('boom'),
-      new RangeError('PostgreSQL cannot store the character U+0000 in a text value'),
-      null,
-      undefined,
-      'Connection terminated',
-      { code: 40001 },
-    ]) {
-      expect(isTransient(e), String(e)).toBe(false);
-    }
-  });
-
-  it('does not retry a non-transient error', async () => {
-    let calls = 0;
-    const error = coded('23505');
-    await expect(
-      withRetry(async () => {
-        calls++;
-        throw error;
-      }, { attempts: 5, baseDelayMs: 10 }),
-    ).rejects.toBe(error);
-    expect(calls).toBe(1);
-  });
-
-  it('retries transient errors with exponential backoff, then succeeds', async () => {
-    const at: number[] = [];
-    const result = await withRetry(async () => {
-      at.push(performance.now());
-      if (at.length < 4) throw coded('ECONNRESET');
-      return 'ok';
-    }, { attempts: 5, baseDelayMs: 40 });
-    expect(result).toBe('ok');
-    expect(at).toHaveLength(4);
-    const gaps = at.slice(1).map((t, i) => t - at[i]);
-    expect(gaps[0]).toBeGreaterThanOrEqual(38);
-    expect(gaps[1]).toBeGreaterThanOrEqual(78);
-    expect(gaps[2]).toBeGreaterThanOrEqual(158);
-    expect(gaps[1]).toBeGreaterThan(gaps[0]);
-    expect(gaps[2]).toBeGreaterThan(gaps[1]);
-  });
-
-  it('gives up after the attempts with the last error; HIREDB_RETRY_ATTEMPTS sets the default', async () => {
-    let calls = 0;
-    const fail = async () => {
-      calls++;
-      throw coded('ECONNRESET', `attempt ${calls}`);
-    };
-    await expect(withRetry(fail, { attempts: 3, baseDelayMs: 1 })).rejects.toThrow('attempt 3');
-    expect(calls).toBe(3);
-
-    calls = 0;
-    process.env.HIREDB_RETRY_ATTEMPTS = '2';
-    await expect(withRetry(fail, { baseDelayMs: 1 })).rejects.toThrow('attempt 2');
-    expect(calls).toBe(2);
-
-    calls = 0;
-    delete process.env.HIREDB_RETRY_ATTEMPTS;
-    await expect(withRetry(fail, { baseDelayMs: 1 })).rejects.toThrow('attempt 5');
-    expect(calls).toBe(5);
   });
 });
