@@ -1,6 +1,6 @@
 import type { DimensionTable, RowOf, TableName } from '../domain/tables.ts';
 import type { Reject } from '../domain/reasons.ts';
-import type { NewTask, Summary, Task } from '../domain/task.ts';
+import type { NewTask, Task } from '../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../domain/reports.ts';
 
 /** What one committed batch advances its task by; applied in the batch's transaction. */
@@ -89,4 +89,3 @@ export interface ReportQueries {
   hiringAboveAverage(year: number): Promise<HiringAboveAverageRow[]>;
 }
 
-export type { Summary };

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,4 +94,17 @@ function withSessionOptions(url: string, options: string): string {
   const existing = parsed.searchParams.get('options');
   parsed.searchParams.set('options', existing ? `${existing} ${options}` : options);
   return parsed.toString();
+}
+
+/** Gives every test of the enclosing suite a fresh, migrated database of `kind`, dropped after it. */
+export function useFreshDatabase(kind: TestDatabaseKind, onOpen: (t: TestDatabase) => void): void {
+  let current: TestDatabase | undefined;
+  beforeEach(async () => {
+    current = await openTestDatabase(kind);
+    onOpen(current);
+  });
+  afterEach(async () => {
+    await current?.cleanup();
+    current = undefined;
+  });
 }

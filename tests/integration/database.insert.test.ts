@@ -1,11 +1,11 @@
 // The Database contract on every test database: insertBatch, its checkpoints and leases, dataVersion,
 // concurrent batches and what PostgreSQL refuses.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LeaseLostError, type Database, type TaskCheckpoint } from '../../shared/ports/database.port.ts';
 import type { NewTask, Task } from '../../shared/domain/task.ts';
 import { sortHiredByQuarter, sortHiringAboveAverage } from '../../shared/domain/reports.ts';
 import { openPostgresDatabase } from '../../shared/adapters/db/postgres.database.ts';
-import { openTestDatabase, TEST_DATABASES, type TestDatabase } from '../helpers/databases.ts';
+import { TEST_DATABASES, useFreshDatabase, type TestDatabase } from '../helpers/databases.ts';
 import {
   claimRunningTask,
   dept,
@@ -22,14 +22,9 @@ import {
 describe.each(TEST_DATABASES)('Database contract: %s', (kind) => {
   let t: TestDatabase;
   let db: Database;
-
-  beforeEach(async () => {
-    t = await openTestDatabase(kind);
-    db = t.db;
-  });
-
-  afterEach(async () => {
-    await t?.cleanup();
+  useFreshDatabase(kind, (opened) => {
+    t = opened;
+    db = opened.db;
   });
 
   /** Enqueues a task and claims it for `owner`; fails the test if another task is claimed. */

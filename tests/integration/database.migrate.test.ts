@@ -1,20 +1,15 @@
 // The Database contract on every test database: migrations.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Database } from '../../shared/ports/database.port.ts';
-import { openTestDatabase, TEST_DATABASES, type TestDatabase } from '../helpers/databases.ts';
+import { openTestDatabase, TEST_DATABASES, useFreshDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { dept, job } from '../helpers/db-fixtures.ts';
 
 describe.each(TEST_DATABASES)('Database contract: %s', (kind) => {
   let t: TestDatabase;
   let db: Database;
-
-  beforeEach(async () => {
-    t = await openTestDatabase(kind);
-    db = t.db;
-  });
-
-  afterEach(async () => {
-    await t?.cleanup();
+  useFreshDatabase(kind, (opened) => {
+    t = opened;
+    db = opened.db;
   });
 
   describe('migrate', () => {

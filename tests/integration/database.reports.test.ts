@@ -1,8 +1,8 @@
 // The Database contract on every test database: both reports against an independent computation.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../shared/ports/database.port.ts';
 import { sortHiredByQuarter, sortHiringAboveAverage } from '../../shared/domain/reports.ts';
-import { openTestDatabase, TEST_DATABASES, type TestDatabase } from '../helpers/databases.ts';
+import { TEST_DATABASES, useFreshDatabase, type TestDatabase } from '../helpers/databases.ts';
 import {
   dated,
   expectedAboveAverage,
@@ -19,14 +19,9 @@ import {
 describe.each(TEST_DATABASES)('Database contract: %s', (kind) => {
   let t: TestDatabase;
   let db: Database;
-
-  beforeEach(async () => {
-    t = await openTestDatabase(kind);
-    db = t.db;
-  });
-
-  afterEach(async () => {
-    await t?.cleanup();
+  useFreshDatabase(kind, (opened) => {
+    t = opened;
+    db = opened.db;
   });
 
   describe('reports', () => {

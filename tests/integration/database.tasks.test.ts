@@ -1,22 +1,17 @@
 // The Database contract on every test database: the task queue (enqueue, claim, renew, finish, retry,
 // list, rejects) and concurrent claims.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Database } from '../../shared/ports/database.port.ts';
 import type { NewTask, Task } from '../../shared/domain/task.ts';
-import { openTestDatabase, TEST_DATABASES, type TestDatabase } from '../helpers/databases.ts';
+import { TEST_DATABASES, useFreshDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { claimRunningTask, dept, newTask, range, reject } from '../helpers/db-fixtures.ts';
 
 describe.each(TEST_DATABASES)('Database contract: %s', (kind) => {
   let t: TestDatabase;
   let db: Database;
-
-  beforeEach(async () => {
-    t = await openTestDatabase(kind);
-    db = t.db;
-  });
-
-  afterEach(async () => {
-    await t?.cleanup();
+  useFreshDatabase(kind, (opened) => {
+    t = opened;
+    db = opened.db;
   });
 
   /** Enqueues a task and claims it for `owner`; fails the test if another task is claimed. */
