@@ -39,7 +39,7 @@ export async function runServer(config: Config, log: Logger, opts: { http: boole
   }
   let server: { url: string; close(): Promise<void> } | null = null;
   if (opts.http) {
-    const app = createApp({ db, blob, log, onTaskQueued: () => void loader?.tick() });
+    const app = createApp({ db, blob, log, legacyWaitMs: config.legacyWaitMs, onTaskQueued: () => void loader?.tick() });
     server = await serveOnNode(app, { port: config.port, host: config.host });
     log.info(`HireDB listening on ${server.url}`, { database: db.dialect });
   }

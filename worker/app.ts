@@ -9,6 +9,7 @@ import { batchRoutes } from './routes/batch.ts';
 import { fileRoutes } from './routes/files.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { legacyRoutes } from './routes/legacy.ts';
+import { homeRoutes } from './routes/home.ts';
 import { answerReport } from './routes/reports.ts';
 
 export interface AppDeps {
@@ -18,6 +19,8 @@ export interface AppDeps {
   getReport: (name: ReportName, year: number) => Promise<CachedReport>;
   /** Lets an in-process loader start a queued task at once instead of on its next tick. */
   onTaskQueued?: () => void;
+  /** How long an original-API load waits for its task before answering 202 (LEGACY_WAIT_MS). */
+  legacyWaitMs?: number;
 }
 
 /**
@@ -28,6 +31,7 @@ export function createApp(deps: Omit<AppDeps, 'getReport'> & { getReport?: AppDe
   const full: AppDeps = { ...deps, getReport: deps.getReport ?? createReportCache(deps.db) };
   const app = new Hono();
   app.get('/health', (c) => c.json({ status: 'ok', database: full.db.dialect, blob: full.blob.describe() }));
+  app.route('/', homeRoutes());
   app.route('/', legacyRoutes(full));
   app.route('/api/v1', batchRoutes(full));
   app.route('/api/v1', fileRoutes(full));

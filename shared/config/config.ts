@@ -13,6 +13,7 @@ export interface Config {
   batchSize: number;
   loadConcurrency: number;
   leaseMs: number;
+  legacyWaitMs: number;
 }
 
 const int = (min: number, max: number) =>
@@ -43,6 +44,7 @@ const SCHEMA = {
   BATCH_SIZE: int(1, 100_000),
   LOAD_CONCURRENCY: int(1, 64),
   LOAD_LEASE_MS: int(1000, 3_600_000),
+  LEGACY_WAIT_MS: int(0, 3_600_000),
   AZURE_BLOB_CONTAINER: v.pipe(v.string(), v.regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name')),
 } as const;
 
@@ -55,6 +57,7 @@ const DEFAULTS: Record<keyof typeof SCHEMA, string> = {
   BATCH_SIZE: '1000',
   LOAD_CONCURRENCY: '2',
   LOAD_LEASE_MS: '30000',
+  LEGACY_WAIT_MS: '60000',
   AZURE_BLOB_CONTAINER: 'hiredb',
 };
 
@@ -88,5 +91,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     batchSize: get('BATCH_SIZE') as number,
     loadConcurrency: get('LOAD_CONCURRENCY') as number,
     leaseMs: get('LOAD_LEASE_MS') as number,
+    legacyWaitMs: get('LEGACY_WAIT_MS') as number,
   };
 }

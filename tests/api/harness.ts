@@ -44,7 +44,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function openHarness(kind: TestDatabaseKind): Promise<Harness> {
+export async function openHarness(kind: TestDatabaseKind, appOptions: { legacyWaitMs?: number } = {}): Promise<Harness> {
   const database = await openTestDatabase(kind);
   const { db } = database;
   let tmp: string | undefined;
@@ -60,7 +60,7 @@ export async function openHarness(kind: TestDatabaseKind): Promise<Harness> {
   const dir = tmp;
   const blobDir = join(dir, 'blob');
   let loader: Loader | null = null;
-  const app = createApp({ db, blob, log: silentLogger, onTaskQueued: () => void loader?.tick() });
+  const app = createApp({ db, blob, log: silentLogger, ...appOptions, onTaskQueued: () => void loader?.tick() });
 
   const request = async (path: string, init?: RequestInit): Promise<Answer> => {
     const res = await app.request(path, init);

@@ -59,7 +59,7 @@ it('answers 304 to a matching If-None-Match over HTTP', async () => {
 });
 
 it('keeps the rejected sample records with their lines and reasons', async () => {
-  const { tasks } = (await http(`${server.url}/task-list`)).body;
+  const { tasks } = (await http(`${server.url}/api/v1/tasks`)).body;
   const hired = tasks.find((t: { table: string }) => t.table === 'hired_employees');
   const res = await http(`${server.url}/api/v1/tasks/${hired.id}/rejects?limit=1000`);
   expect(normaliseRejects(res.body.rejects)).toEqual(expected.files.hired_employees.rejects);
