@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '../shared/config/config.ts';
 import { loadDotEnv } from '../shared/config/dotenv.ts';
 import { openDatabase } from '../shared/adapters/open.ts';
-import { isReportName, parseReportYear, REPORT_COLUMNS, reportToCsv, sortHiredByQuarter, sortHiringAboveAverage } from '../shared/domain/reports.ts';
+import { isReportName, parseReportYear, REPORT_COLUMNS, reportToCsv } from '../shared/domain/reports.ts';
+import { runReport } from '../shared/service/run-report.ts';
 import { isTableName, type TableName } from '../shared/domain/tables.ts';
 import { consoleLogger } from '../shared/platform/logger.ts';
 import { taskView } from '../shared/domain/task-view.ts';
@@ -96,10 +97,7 @@ async function main(argv: string[]): Promise<number> {
         } catch (e) {
           throw new CliError((e as Error).message);
         }
-        const rows =
-          name === 'hired-by-quarter'
-            ? sortHiredByQuarter(await db.reports.hiredByQuarter(year))
-            : sortHiringAboveAverage(await db.reports.hiringAboveAverage(year));
+        const rows = await runReport(db.reports, name, year);
         if (values.format === 'json') process.stdout.write(JSON.stringify(rows) + '\n');
         else if (values.format === 'csv') process.stdout.write(reportToCsv(rows, REPORT_COLUMNS[name]));
         else if (values.format === 'table') printTable(rows as never, REPORT_COLUMNS[name]);

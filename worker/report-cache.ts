@@ -1,14 +1,9 @@
 import { LRUCache } from 'lru-cache';
 import type { Database } from '../shared/ports/database.port.ts';
-import {
-  sortHiredByQuarter,
-  sortHiringAboveAverage,
-  type HiredByQuarterRow,
-  type HiringAboveAverageRow,
-  type ReportName,
-} from '../shared/domain/reports.ts';
+import type { ReportName } from '../shared/domain/reports.ts';
+import { runReport, type ReportRows } from '../shared/service/run-report.ts';
 
-export type ReportRows = HiredByQuarterRow[] | HiringAboveAverageRow[];
+
 
 export interface CachedReport {
   rows: ReportRows;
@@ -28,10 +23,7 @@ export function createReportCache(db: Database, max = 256) {
     const key = `${name}:${year}:${version}`;
     const hit = cache.get(key);
     if (hit) return hit;
-    const rows =
-      name === 'hired-by-quarter'
-        ? sortHiredByQuarter(await db.reports.hiredByQuarter(year))
-        : sortHiringAboveAverage(await db.reports.hiringAboveAverage(year));
+    const rows = await runReport(db.reports, name, year);
     const report: CachedReport = { rows, etag: `"${name}-${year}-v${version}"`, body: {} };
     cache.set(key, report);
     return report;
