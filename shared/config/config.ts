@@ -32,7 +32,7 @@ const cronSchedule = v.pipe(
 
 const databaseUrl = v.pipe(
   v.string(),
-  v.regex(/^(sqlite:|postgres(ql)?:\/\/|mssql:\/\/)/, 'must start with sqlite:, postgres:// or mssql://'),
+  v.regex(/^(sqlite:|postgres(ql)?:\/\/|mssql:\/\/|sqlserver:\/\/)/, 'must start with sqlite:, postgres://, mssql:// or sqlserver://'),
 );
 
 const SCHEMA = {

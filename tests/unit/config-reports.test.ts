@@ -29,6 +29,7 @@ describe('loadConfig: defaults', () => {
       batchSize: 1000,
       loadConcurrency: 2,
       leaseMs: 30000,
+      legacyWaitMs: 60000,
     });
   });
 
@@ -57,6 +58,7 @@ describe('loadConfig: defaults', () => {
       BATCH_SIZE: '250',
       LOAD_CONCURRENCY: '4',
       LOAD_LEASE_MS: '60000',
+      LEGACY_WAIT_MS: '5000',
       AZURE_BLOB_CONTAINER: 'hr-files',
       AZURE_STORAGE_CONNECTION_STRING: ' UseDevelopmentStorage=true ',
     });
@@ -71,10 +73,11 @@ describe('loadConfig: defaults', () => {
       batchSize: 250,
       loadConcurrency: 4,
       leaseMs: 60000,
+      legacyWaitMs: 5000,
     });
   });
 
-  it.each(['sqlite:/tmp/x.sqlite', 'postgresql://localhost/hr', 'mssql://sa:pw@localhost/hr'])('accepts DATABASE_URL=%s', (url) => {
+  it.each(['sqlite:/tmp/x.sqlite', 'postgresql://localhost/hr', 'mssql://sa:pw@localhost/hr', 'sqlserver://sa:pw@localhost/hr'])('accepts DATABASE_URL=%s', (url) => {
     expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
   });
 });
