@@ -10,6 +10,7 @@ import { fileRoutes } from './routes/files.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { legacyRoutes } from './routes/legacy.ts';
 import { homeRoutes } from './routes/home.ts';
+import { allowedMethods } from './allowed-methods.ts';
 import { answerReport } from './routes/reports.ts';
 
 export interface AppDeps {
@@ -38,7 +39,14 @@ export function createApp(deps: Omit<AppDeps, 'getReport'> & { getReport?: AppDe
   app.route('/api/v1', taskRoutes(full));
   app.get('/api/v1/reports/:name', (c) => answerReport(c, full, c.req.param('name')));
 
-  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound((c) => {
+    const allow = allowedMethods(app, c.req.path);
+    if (allow.length > 0) {
+      c.header('allow', allow.join(', '));
+      return c.json({ error: { code: 'METHOD_NOT_ALLOWED', message: `${c.req.method} is not allowed on ${c.req.path}; use ${allow.join(', ')}` } }, 405);
+    }
+    return c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404);
+  });
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();
     full.log.error('request failed', { method: c.req.method, path: c.req.path, error: String(err) });

@@ -19,12 +19,35 @@ export function fileRoutes(deps: AppDeps) {
     if (!tableForFile(name)) {
       throw httpError(400, 'BAD_FILE_NAME', `"${name}" matches no table: names start with departments, jobs or hired_employees and end in .csv`);
     }
-    const body = c.req.raw.body;
-    if (!body) throw httpError(400, 'EMPTY_BODY', 'send the CSV file as the request body');
+    const body = await nonEmpty(c.req.raw.body);
+    if (!body) throw httpError(400, 'EMPTY_BODY', 'send the CSV file as the request body; it was empty, nothing was stored');
     const entry = await deps.blob.write(name, body);
     const { task, created } = await enqueueFile(deps.db, entry);
     deps.onTaskQueued?.();
     return c.json({ file: entry, created, task: taskView(task) }, 202);
   });
   return app;
+}
+
+/** The body, or null when it has no bytes at all (read up to its first chunk, which is then put back). */
+async function nonEmpty(body: ReadableStream<Uint8Array> | null): Promise<ReadableStream<Uint8Array> | null> {
+  if (!body) return null;
+  const reader = body.getReader();
+  let first = await reader.read();
+  while (!first.done && first.value.byteLength === 0) first = await reader.read();
+  if (first.done) return null;
+  let head: Uint8Array | null = first.value;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (head) {
+        controller.enqueue(head);
+        head = null;
+        return;
+      }
+      const next = await reader.read();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
 }

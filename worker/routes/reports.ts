@@ -12,17 +12,21 @@ export async function answerReport(c: Context, deps: AppDeps, name: string) {
   } catch (e) {
     throw httpError(400, 'BAD_PARAMETER', (e as Error).message);
   }
-  const format = c.req.query('format') ?? 'json';
+  const format = c.req.query('format') ?? ((c.req.header('accept') ?? '').includes('text/csv') ? 'csv' : 'json');
   if (format !== 'json' && format !== 'csv') throw httpError(400, 'BAD_PARAMETER', `format must be json or csv, got "${format}"`);
   const report = await deps.getReport(name, year);
   const etag = format === 'csv' ? report.etag.replace(/"$/, '-csv"') : report.etag;
   c.header('etag', etag);
   c.header('cache-control', 'no-cache');
+  c.header('vary', 'Accept');
   const ifNoneMatch = c.req.header('if-none-match');
   if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*')) return c.body(null, 304);
   if (format === 'csv') {
     report.body.csv ??= reportToCsv(report.rows, REPORT_COLUMNS[name]);
-    return c.body(report.body.csv, 200, { 'content-type': 'text/csv; charset=utf-8' });
+    return c.body(report.body.csv, 200, {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="${name}-${year}.csv"`,
+    });
   }
   report.body.json ??= JSON.stringify(report.rows);
   return c.body(report.body.json, 200, { 'content-type': 'application/json' });

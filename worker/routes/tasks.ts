@@ -24,7 +24,9 @@ export function taskRoutes(deps: AppDeps) {
 
   app.get('/tasks/:id/rejects', async (c) => {
     const task = await taskOr404(c.req.param('id'));
-    if (c.req.query('format') === 'csv') {
+    const format = c.req.query('format') ?? ((c.req.header('accept') ?? '').includes('text/csv') ? 'csv' : 'json');
+    if (format !== 'json' && format !== 'csv') throw httpError(400, 'BAD_PARAMETER', `format must be json or csv, got "${format}"`);
+    if (format === 'csv') {
       return c.body(rejectsCsv(deps.db, task.id), 200, {
         'content-type': 'text/csv; charset=utf-8',
         'content-disposition': `attachment; filename="task-${task.id}-rejects.csv"`,
