@@ -40,10 +40,11 @@ WHERE id = $1 AND lease_owner = $2 AND status = 'running'`;
 export const ENQUEUE = `
 INSERT INTO tasks (dedupe_key, file_name, file_version, table_name, slice_start, slice_limit, status, error,
   bytes_total, created_at, updated_at, lease_owner, lease_expires_at, attempts, started_at, finished_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7::text, $8, $9, $10::bigint, $10::bigint, $11, $12::bigint,
+SELECT $1, $2, $3, $4, $5, $6, $7::text, $8, $9, $10::bigint, $10::bigint, $11, $12::bigint,
   CASE WHEN $7::text = 'running' THEN 1 ELSE 0 END,
   CASE WHEN $7::text = 'running' THEN $10::bigint END,
-  CASE WHEN $7::text = 'failed' THEN $10::bigint END)
+  CASE WHEN $7::text = 'failed' THEN $10::bigint END
+WHERE NOT EXISTS (SELECT 1 FROM tasks WHERE dedupe_key = $1) -- a conflicting insert would burn an id
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING *`;
 

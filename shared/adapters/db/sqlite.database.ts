@@ -230,9 +230,10 @@ function prepareStatements(db: BetterSqlite3.Database) {
     enqueue: db.prepare(`
       INSERT INTO tasks (dedupe_key, file_name, file_version, table_name, slice_start, slice_limit, status, error,
         bytes_total, lease_owner, lease_expires_at, attempts, created_at, updated_at, started_at, finished_at)
-      VALUES (@key, @file_name, @file_version, @table_name, @slice_start, @slice_limit, @status, @error,
+      SELECT @key, @file_name, @file_version, @table_name, @slice_start, @slice_limit, @status, @error,
         @bytes_total, @owner, @expires, CASE WHEN @status = 'running' THEN 1 ELSE 0 END, @now, @now,
-        CASE WHEN @status = 'running' THEN @now END, CASE WHEN @status = 'failed' THEN @now END)
+        CASE WHEN @status = 'running' THEN @now END, CASE WHEN @status = 'failed' THEN @now END
+      WHERE NOT EXISTS (SELECT 1 FROM tasks WHERE dedupe_key = @key) -- a conflicting insert would burn an id
       ON CONFLICT (dedupe_key) DO NOTHING
       RETURNING *`),
     taskByKey: db.prepare('SELECT * FROM tasks WHERE dedupe_key = ?'),
