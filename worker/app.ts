@@ -1,10 +1,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { BlobStore } from '../shared/ports/blob-store.port.ts';
-import type { Database } from '../shared/ports/database.port.ts';
-import type { Logger } from '../shared/platform/logger.ts';
-import { createReportCache, type CachedReport } from './report-cache.ts';
-import type { ReportName } from '../shared/domain/reports.ts';
+import { createReportCache } from './report-cache.ts';
+import type { AppDeps } from './deps.ts';
 import { batchRoutes } from './routes/batch.ts';
 import { fileRoutes } from './routes/files.ts';
 import { taskRoutes } from './routes/tasks.ts';
@@ -12,17 +9,6 @@ import { legacyRoutes } from './routes/legacy.ts';
 import { homeRoutes } from './routes/home.ts';
 import { allowedMethods } from './allowed-methods.ts';
 import { answerReport } from './routes/reports.ts';
-
-export interface AppDeps {
-  db: Database;
-  blob: BlobStore;
-  log: Logger;
-  getReport: (name: ReportName, year: number) => Promise<CachedReport>;
-  /** Lets an in-process loader start a queued task at once instead of on its next tick. */
-  onTaskQueued?: () => void;
-  /** How long an original-API load waits for its task before answering 202 (LEGACY_WAIT_MS). */
-  legacyWaitMs?: number;
-}
 
 /**
  * The HTTP side of HireDB, written against Web-standard APIs only, so the same app runs on Node,

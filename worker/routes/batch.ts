@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { COLUMNS, type TableName } from '../../shared/domain/tables.ts';
 import { parseCsvText } from '../../shared/csv/read-records.ts';
 import { ingestBatch, MAX_BATCH_ROWS, type BatchItem } from '../../shared/service/ingest-batch.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { httpError } from '../http-error.ts';
 
 const PATH_TABLES: Record<string, TableName> = {

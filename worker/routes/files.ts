@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { assertPlainFileName } from '../../shared/ports/blob-store.port.ts';
 import { tableForFile } from '../../shared/domain/tables.ts';
 import { enqueueFile } from '../../shared/service/enqueue-file.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { httpError } from '../http-error.ts';
 import { taskView } from '../../shared/domain/task-view.ts';
 

@@ -3,7 +3,7 @@ import type { Task } from '../../shared/domain/task.ts';
 import { enqueueFile } from '../../shared/service/enqueue-file.ts';
 import { MAX_BATCH_ROWS } from '../../shared/service/ingest-batch.ts';
 import { waitForTask } from '../../shared/service/wait-for-task.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { httpError, intParam } from '../http-error.ts';
 import { taskView } from '../../shared/domain/task-view.ts';
 import { answerReport } from './reports.ts';

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { isReportName, parseReportYear, REPORT_COLUMNS, reportToCsv } from '../../shared/domain/reports.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { httpError } from '../http-error.ts';
 
 /** Answers one report as JSON (or CSV with ?format=csv), with an ETag and 304 on If-None-Match. */

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { httpError, intParam } from '../http-error.ts';
 import { taskView } from '../../shared/domain/task-view.ts';
 import { rejectsCsv } from '../../shared/service/reject-pages.ts';

@@ -1,0 +1,17 @@
+import type { BlobStore } from '../shared/ports/blob-store.port.ts';
+import type { Database } from '../shared/ports/database.port.ts';
+import type { Logger } from '../shared/platform/logger.ts';
+import type { ReportName } from '../shared/domain/reports.ts';
+import type { CachedReport } from './report-cache.ts';
+
+/** What the HTTP app is built from; each runtime's entry point passes its own adapters in. */
+export interface AppDeps {
+  db: Database;
+  blob: BlobStore;
+  log: Logger;
+  getReport: (name: ReportName, year: number) => Promise<CachedReport>;
+  /** Lets an in-process loader start a queued task at once instead of on its next tick. */
+  onTaskQueued?: () => void;
+  /** How long an original-API load waits for its task before answering 202 (LEGACY_WAIT_MS). */
+  legacyWaitMs?: number;
+}
