@@ -9,6 +9,7 @@ export function printTable(rows: Record<string, unknown>[], columns: readonly st
   out.write(line([...columns]) + '\n');
   out.write(line(widths.map((w) => '-'.repeat(w))) + '\n');
   for (const r of rows) out.write(line(columns.map((c) => text(r[c]))) + '\n');
+  out.write(`(${rows.length} ${rows.length === 1 ? 'row' : 'rows'})\n`);
 }
 
 /** A one-line progress bar redrawn in place on a terminal; silent when stderr is not a terminal. */
@@ -30,7 +31,7 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
   };
 }
 
-/** `hiredb rejects`: a JSON array `[{line, id, raw, reasons}]`, or a table, written page by page. */
+/** `hiredb rejects`: one JSON object `{line, id, raw, reasons}` per line, or a table, written page by page. */
 export async function printRejects(db: Database, taskId: number, json: boolean, out = process.stdout): Promise<void> {
   if (!json) {
     const rows = [];
@@ -38,13 +39,7 @@ export async function printRejects(db: Database, taskId: number, json: boolean, 
     printTable(rows, ['line', 'id', 'reasons', 'raw'], out);
     return;
   }
-  let first = true;
-  out.write('[');
   for await (const page of rejectPages(db, taskId)) {
-    for (const r of page) {
-      out.write((first ? '' : ',') + JSON.stringify({ line: r.line, id: r.id, raw: r.raw, reasons: r.reasons }));
-      first = false;
-    }
+    out.write(page.map((r) => JSON.stringify({ line: r.line, id: r.id, raw: r.raw, reasons: r.reasons }) + '\n').join(''));
   }
-  out.write(']\n');
 }

@@ -1,135 +1,254 @@
-import { parseArgs } from 'node:util';
-import { loadConfig, ConfigError } from '../shared/config/config.ts';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadConfig, ConfigError, type Config } from '../shared/config/config.ts';
 import { loadDotEnv } from '../shared/config/dotenv.ts';
-import { openDatabase } from '../shared/adapters/open.ts';
-import { isReportName, parseReportYear, REPORT_COLUMNS, reportToCsv } from '../shared/domain/reports.ts';
-import { runReport } from '../shared/service/run-report.ts';
-import { isTableName, type TableName } from '../shared/domain/tables.ts';
+import { DatabaseMissingError, openDatabase } from '../shared/adapters/open.ts';
+import { isReportName, parseReportYear, REPORT_COLUMNS, REPORTS, reportToCsv } from '../shared/domain/reports.ts';
+import { isTableName, TABLES, type TableName } from '../shared/domain/tables.ts';
 import { consoleLogger } from '../shared/platform/logger.ts';
 import { taskView } from '../shared/domain/task-view.ts';
+import { runReport } from '../shared/service/run-report.ts';
+import { VERSION } from '../shared/version.ts';
+import type { Database } from '../shared/ports/database.port.ts';
 import { printRejects, printTable } from './cli-output.ts';
 import { CliError, loadFiles } from './cli-load.ts';
 import { runServer } from './serve.ts';
 
-const USAGE = `Usage: hiredb <command> [options]
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = Record<string, string | boolean | undefined>;
 
-Commands:
-  serve [--sample] [--no-loader]   HTTP API on HOST:PORT, with the loader in the same process
-  loader                           only the loader: polls the Blob container on LOAD_SCHEDULE
-  load <file...> [--json] [--table T]
-                                   load local CSV files now, in dependency order
-  rejects <task-id> [--json]       the records a task rejected, with line and reasons
-  report <hired-by-quarter|hiring-above-average> [--year Y] [--format table|json|csv]
-  tasks [--json]                   the status table, newest first
-  migrate                          apply database migrations
+interface Command {
+  summary: string;
+  /** Arguments and options after the command name, for the usage line. */
+  usage: string;
+  options: Options;
+  /** How many positional arguments the command takes. */
+  args: { min: number; max: number };
+  /** Long-running commands resolve only when the process is asked to stop. */
+  run(ctx: { values: Values; positionals: string[]; config: Config }): Promise<number>;
+}
 
-Configuration comes from the environment or .env: DATABASE_URL, BLOB_DIR, PORT, HOST,
-LOAD_SCHEDULE, BATCH_SIZE, LOAD_CONCURRENCY, LOAD_LEASE_MS, AZURE_STORAGE_CONNECTION_STRING,
-AZURE_BLOB_CONTAINER, AZURE_SQL_CONNECTION_STRING.`;
+const FORMATS = ['table', 'json', 'csv'] as const;
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE + '\n');
-    return command ? 0 : 2;
-  }
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean', default: false },
-      sample: { type: 'boolean', default: false },
-      'no-loader': { type: 'boolean', default: false },
-      year: { type: 'string' },
-      format: { type: 'string', default: 'table' },
-      table: { type: 'string' },
-      limit: { type: 'string' },
-    },
-  });
-  loadDotEnv();
-  const config = loadConfig();
-  const log = consoleLogger();
+/** Commands that only read: they refuse a SQLite file that does not exist instead of creating an empty one. */
+const readOnly = (config: Config) => openDatabase(config.databaseUrl, { mustExist: true });
 
-  switch (command) {
-    case 'serve':
-      await runServer(config, log, { http: true, loader: !values['no-loader'], sample: values.sample });
-      return -1; // keeps running
-    case 'loader':
-      await runServer(config, log, { http: false, loader: true, sample: values.sample });
-      return -1;
-    case 'migrate': {
-      const db = await openDatabase(config.databaseUrl);
-      await db.close();
-      process.stdout.write(`migrations applied (${db.dialect})\n`);
-      return 0;
-    }
-  }
-
-  const db = await openDatabase(config.databaseUrl);
+async function withDatabase<T>(open: Promise<Database>, work: (db: Database) => Promise<T>): Promise<T> {
+  const db = await open;
   try {
-    switch (command) {
-      case 'load': {
-        if (positionals.length === 0) throw new CliError('load needs at least one file');
-        if (values.table && !isTableName(values.table)) throw new CliError(`--table must be departments, jobs or hired_employees`);
-        const results = await loadFiles(db, positionals, {
-          batchSize: config.batchSize,
-          leaseMs: config.leaseMs,
-          table: values.table as TableName | undefined,
-          progress: !values.json,
-        });
-        if (values.json) for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
-        else printTable(results as never, ['file', 'table', 'task_id', 'processed', 'inserted', 'already_exists', 'rejected']);
-        return 0;
-      }
-      case 'rejects': {
-        const id = Number(positionals[0]);
-        if (!Number.isInteger(id) || id < 1) throw new CliError('rejects needs a task id');
-        if (!(await db.tasks.get(id))) throw new CliError(`no task ${id}`);
-        await printRejects(db, id, values.json);
-        return 0;
-      }
-      case 'report': {
-        const name = positionals[0] ?? '';
-        if (!isReportName(name)) throw new CliError('report needs hired-by-quarter or hiring-above-average');
-        let year: number;
-        try {
-          year = parseReportYear(values.year);
-        } catch (e) {
-          throw new CliError((e as Error).message);
-        }
-        const rows = await runReport(db.reports, name, year);
-        if (values.format === 'json') process.stdout.write(JSON.stringify(rows) + '\n');
-        else if (values.format === 'csv') process.stdout.write(reportToCsv(rows, REPORT_COLUMNS[name]));
-        else if (values.format === 'table') printTable(rows as never, REPORT_COLUMNS[name]);
-        else throw new CliError('--format must be table, json or csv');
-        return 0;
-      }
-      case 'tasks': {
-        const { tasks } = await db.tasks.list({ limit: 1000, offset: 0 });
-        if (values.json) process.stdout.write(JSON.stringify(tasks.map(taskView)) + '\n');
-        else
-          printTable(
-            tasks.map((t) => ({ ...t, ...t.summary, file: t.file_name, table: t.table_name ?? '', error: t.error ?? '' })),
-            ['id', 'file', 'table', 'status', 'processed', 'inserted', 'already_exists', 'rejected', 'error'],
-          );
-        return 0;
-      }
-      default:
-        throw new CliError(`unknown command "${command}"\n\n${USAGE}`);
-    }
+    return await work(db);
   } finally {
     await db.close();
   }
 }
 
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    summary: 'the HTTP API on HOST:PORT, with the loader in the same process',
+    usage: '[--sample] [--no-loader]',
+    options: { sample: { type: 'boolean' }, 'no-loader': { type: 'boolean' } },
+    args: { min: 0, max: 0 },
+    async run({ values, config }) {
+      await runServer(config, consoleLogger(), { http: true, loader: !values['no-loader'], sample: Boolean(values.sample) });
+      return new Promise<number>(() => {}); // runs until a signal stops the process
+    },
+  },
+  loader: {
+    summary: 'only the loader: polls the Blob container on LOAD_SCHEDULE and loads new files',
+    usage: '',
+    options: {},
+    args: { min: 0, max: 0 },
+    async run({ config }) {
+      await runServer(config, consoleLogger(), { http: false, loader: true, sample: false });
+      return new Promise<number>(() => {});
+    },
+  },
+  load: {
+    summary: 'loads local CSV files now, in dependency order (departments, jobs, hired_employees)',
+    usage: '<file...> [--json] [--table T]',
+    options: { json: { type: 'boolean' }, table: { type: 'string' } },
+    args: { min: 1, max: Number.POSITIVE_INFINITY },
+    async run({ values, positionals, config }) {
+      const table = values.table as string | undefined;
+      if (table !== undefined && !isTableName(table)) throw new CliError(`unknown table "${table}"; expected ${TABLES.join(', ')}`);
+      return withDatabase(openDatabase(config.databaseUrl), async (db) => {
+        const results = await loadFiles(db, positionals, {
+          batchSize: config.batchSize,
+          leaseMs: config.leaseMs,
+          table: table as TableName | undefined,
+          progress: !values.json,
+        });
+        if (values.json) for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
+        else printTable(results as never, ['file', 'table', 'task_id', 'processed', 'inserted', 'already_exists', 'rejected']);
+        return 0;
+      });
+    },
+  },
+  rejects: {
+    summary: 'the records a task rejected, with their line, id, reasons and raw text',
+    usage: '<task-id> [--json]',
+    options: { json: { type: 'boolean' } },
+    args: { min: 1, max: 1 },
+    async run({ values, positionals, config }) {
+      const id = Number(positionals[0]);
+      if (!/^\d+$/.test(positionals[0]) || !Number.isSafeInteger(id) || id < 1) {
+        throw new CliError(`task id must be a whole number of 1 or more, got "${positionals[0]}"`);
+      }
+      return withDatabase(readOnly(config), async (db) => {
+        if (!(await db.tasks.get(id))) throw new CliError(`no task ${id}; hiredb tasks lists them`);
+        await printRejects(db, id, Boolean(values.json));
+        return 0;
+      });
+    },
+  },
+  report: {
+    summary: 'a hiring report: hired-by-quarter or hiring-above-average',
+    usage: '<hired-by-quarter|hiring-above-average> [--year Y] [--format table|json|csv]',
+    options: { year: { type: 'string' }, format: { type: 'string' } },
+    args: { min: 1, max: 1 },
+    async run({ values, positionals, config }) {
+      const name = positionals[0];
+      if (!isReportName(name)) throw new CliError(`unknown report "${name}"; expected ${REPORTS.join(' or ')}`);
+      const format = (values.format as string | undefined) ?? 'table';
+      if (!(FORMATS as readonly string[]).includes(format)) throw new CliError(`unknown format "${format}"; expected ${FORMATS.join(', ')}`);
+      let year: number;
+      try {
+        year = parseReportYear(values.year as string | undefined);
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+      return withDatabase(readOnly(config), async (db) => {
+        const rows = await runReport(db.reports, name, year);
+        if (format === 'json') process.stdout.write(JSON.stringify(rows) + '\n');
+        else if (format === 'csv') process.stdout.write(reportToCsv(rows, REPORT_COLUMNS[name]));
+        else printTable(rows as never, REPORT_COLUMNS[name]);
+        return 0;
+      });
+    },
+  },
+  tasks: {
+    summary: 'the status table, newest first',
+    usage: '[--json]',
+    options: { json: { type: 'boolean' } },
+    args: { min: 0, max: 0 },
+    async run({ values, config }) {
+      return withDatabase(readOnly(config), async (db) => {
+        const { tasks } = await db.tasks.list({ limit: 1000, offset: 0 });
+        if (values.json) process.stdout.write(JSON.stringify(tasks.map((t) => taskView(t))) + '\n');
+        else
+          printTable(
+            tasks.map((t) => {
+              const view = taskView(t);
+              return {
+                ...view,
+                ...t.summary,
+                table: t.table_name ?? '',
+                started: view.timings.started_at ?? '',
+                duration: view.timings.duration_ms === null ? '' : `${(view.timings.duration_ms / 1000).toFixed(1)} s`,
+                error: t.error ?? '',
+              };
+            }),
+            ['id', 'file', 'table', 'status', 'processed', 'inserted', 'already_exists', 'rejected', 'started', 'duration', 'error'],
+          );
+        return 0;
+      });
+    },
+  },
+  migrate: {
+    summary: 'applies the schema migrations',
+    usage: '',
+    options: {},
+    args: { min: 0, max: 0 },
+    async run({ config }) {
+      const db = await openDatabase(config.databaseUrl);
+      await db.close();
+      process.stdout.write(`migrations applied (${db.dialect})\n`);
+      return 0;
+    },
+  },
+};
+
+const CONFIG_HELP = `Configuration comes from the environment or a .env file: DATABASE_URL, BLOB_DIR, PORT, HOST,
+LOAD_SCHEDULE, BATCH_SIZE, LOAD_CONCURRENCY, LOAD_LEASE_MS, LEGACY_WAIT_MS, HIREDB_RETRY_ATTEMPTS,
+AZURE_STORAGE_CONNECTION_STRING, AZURE_BLOB_CONTAINER, AZURE_SQL_CONNECTION_STRING (see README).`;
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `Usage: hiredb <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nhiredb <command> --help shows a command's arguments and options; hiredb --version its version.\n\n${CONFIG_HELP}\n`;
+}
+
+function commandHelp(name: string, c: Command): string {
+  const options = Object.entries(c.options).map(([o, spec]) => `  --${o}${spec.type === 'string' ? ' <value>' : ''}`);
+  return `Usage: hiredb ${name}${c.usage ? ' ' + c.usage : ''}\n\n${c.summary[0].toUpperCase()}${c.summary.slice(1)}.\n${options.length ? `\nOptions:\n${options.join('\n')}\n  --help\n` : ''}\n${CONFIG_HELP}\n`;
+}
+
+function parseCommandArgs(name: string, c: Command, argv: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...c.options, help: { type: 'boolean', short: 'h' } } });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const option = /'([^']+)'/.exec((e as Error).message)?.[1];
+    const what =
+      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `unknown option ${option ?? ''}`.trim()
+      : code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? `option ${option?.split(' ')[0] ?? ''} needs a value`
+      : (e as Error).message;
+    throw new CliError(`${name}: ${what} (hiredb ${name} --help lists its options)`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { help: true as const };
+  if (positionals.length < c.args.min) throw new CliError(`${name}: missing argument; usage: hiredb ${name} ${c.usage}`);
+  if (positionals.length > c.args.max) {
+    throw new CliError(`${name}: unexpected argument "${positionals[c.args.max]}"; usage: hiredb ${name}${c.usage ? ' ' + c.usage : ''}`);
+  }
+  return { help: false as const, values: values as Values, positionals };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`hiredb ${VERSION}\n`);
+    return 0;
+  }
+  if (name === undefined) {
+    process.stderr.write(usage());
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    const topic = rest[0];
+    if (topic && COMMANDS[topic]) process.stdout.write(commandHelp(topic, COMMANDS[topic]));
+    else if (topic) throw new CliError(`unknown command "${topic}"\n\n${usage()}`);
+    else process.stdout.write(usage());
+    return 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) throw new CliError(`unknown command "${name}"\n\n${usage()}`);
+  const args = parseCommandArgs(name, command, rest);
+  if (args.help) {
+    process.stdout.write(commandHelp(name, command));
+    return 0;
+  }
+  loadDotEnv();
+  return command.run({ values: args.values, positionals: args.positionals, config: loadConfig() });
+}
+
+// `hiredb … | head`: the reader went away, which is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code >= 0) process.exitCode = code;
+    process.exitCode = code;
   },
   (e) => {
-    const expected = e instanceof CliError || e instanceof ConfigError;
+    const expected = e instanceof CliError || e instanceof ConfigError || e instanceof DatabaseMissingError;
     const detail = !expected && process.env.HIREDB_DEBUG ? (e as Error)?.stack : (e as Error)?.message;
     process.stderr.write(`hiredb: ${detail ?? String(e)}\n`);
-    process.exitCode = 1;
+    // A server or loader that failed to start may have timers or sockets still open: do not linger.
+    process.exit(1);
   },
 );

@@ -26,7 +26,15 @@ export async function runServer(config: Config, log: Logger, opts: { http: boole
   const blob = await openBlobStore(config);
   if (opts.sample && !config.azureStorageConnectionString) await seedSample(config.blobDir, log);
 
+  // Listen first: a port in use stops start-up before the loader has claimed anything.
   let loader: Loader | null = null;
+  let server: { url: string; close(): Promise<void> } | null = null;
+  if (opts.http) {
+    const app = createApp({ db, blob, log, legacyWaitMs: config.legacyWaitMs, onTaskQueued: () => void loader?.tick() });
+    server = await serveOnNode(app, { port: config.port, host: config.host });
+    log.info(`HireDB listening on ${server.url}`, { database: db.dialect });
+  }
+
   if (opts.loader) {
     loader = startLoader(db, blob, {
       schedule: config.loadSchedule,
@@ -36,12 +44,6 @@ export async function runServer(config: Config, log: Logger, opts: { http: boole
       log,
     });
     log.info('loader started', { owner: loader.owner, schedule: config.loadSchedule, blob: blob.describe() });
-  }
-  let server: { url: string; close(): Promise<void> } | null = null;
-  if (opts.http) {
-    const app = createApp({ db, blob, log, legacyWaitMs: config.legacyWaitMs, onTaskQueued: () => void loader?.tick() });
-    server = await serveOnNode(app, { port: config.port, host: config.host });
-    log.info(`HireDB listening on ${server.url}`, { database: db.dialect });
   }
 
   const shutdown = async (signal: string) => {

@@ -2,12 +2,19 @@ import type { Config } from '../config/config.ts';
 import type { BlobStore } from '../ports/blob-store.port.ts';
 import type { Database } from '../ports/database.port.ts';
 
-/** Opens the database DATABASE_URL names (or an Azure SQL ADO connection string) and applies migrations. */
-export async function openDatabase(url: string, opts: { migrate?: boolean } = {}): Promise<Database> {
+/**
+ * Opens the database DATABASE_URL names (or an Azure SQL ADO connection string) and applies migrations.
+ * `mustExist` (read-only commands) refuses a SQLite file that is not there instead of creating it.
+ */
+export async function openDatabase(url: string, opts: { migrate?: boolean; mustExist?: boolean } = {}): Promise<Database> {
   let db: Database;
   if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length);
+    if (opts.mustExist && file !== ':memory:' && !(await isFile(file))) {
+      throw new DatabaseMissingError(`no database at ${file} (DATABASE_URL=sqlite:${file}); hiredb migrate or hiredb load creates it`);
+    }
     const { openSqliteDatabase } = await import('./db/sqlite.database.ts');
-    db = openSqliteDatabase(url.slice('sqlite:'.length) || 'var/hiredb.sqlite');
+    db = openSqliteDatabase(file);
   } else if (/^postgres(ql)?:\/\//.test(url)) {
     const { openPostgresDatabase } = await import('./db/postgres.database.ts');
     db = await openPostgresDatabase(url);
@@ -17,6 +24,15 @@ export async function openDatabase(url: string, opts: { migrate?: boolean } = {}
   }
   if (opts.migrate !== false) await db.migrate();
   return db;
+}
+
+export class DatabaseMissingError extends Error {
+  override name = 'DatabaseMissingError';
+}
+
+async function isFile(path: string): Promise<boolean> {
+  const { stat } = await import('node:fs/promises');
+  return stat(path).then((s) => s.isFile(), () => false);
 }
 
 /** The Blob container: Azure when AZURE_STORAGE_CONNECTION_STRING is set, the local folder otherwise. */

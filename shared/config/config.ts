@@ -33,6 +33,7 @@ const cronSchedule = v.pipe(
 const databaseUrl = v.pipe(
   v.string(),
   v.regex(/^(sqlite:|postgres(ql)?:\/\/|mssql:\/\/|sqlserver:\/\/)/, 'must start with sqlite:, postgres://, mssql:// or sqlserver://'),
+  v.check((url) => url !== 'sqlite:', 'names no file: use sqlite:<path>, e.g. sqlite:var/hiredb.sqlite'),
 );
 
 const SCHEMA = {

@@ -60,17 +60,17 @@ describe('load, rejects, report and tasks on one database', () => {
     }
   });
 
-  it('rejects <id> --json prints [{line, id, raw, reasons}] matching the independent computation', async () => {
+  it('rejects <id> --json prints one {line, id, raw, reasons} per line, matching the independent computation', async () => {
     const hired = firstLoad.find((r) => r.table === 'hired_employees')!;
     const res = await cli(['rejects', String(hired.task_id), '--json']);
     expect(res.code, res.stderr).toBe(0);
-    const rejects = JSON.parse(res.stdout);
-    expect(Array.isArray(rejects)).toBe(true);
+    const rejects = jsonLines(res.stdout);
+    expect(res.stdout.split('\n').filter(Boolean)).toHaveLength(rejects.length);
     for (const r of rejects) expect(Object.keys(r).sort()).toEqual(['id', 'line', 'raw', 'reasons']);
     expect(normaliseRejects(rejects)).toEqual(expected.files.hired_employees.rejects);
 
     const none = await cli(['rejects', String(firstLoad[0].task_id), '--json']);
-    expect(JSON.parse(none.stdout)).toEqual([]);
+    expect(none.stdout).toBe('');
     const missing = await cli(['rejects', '9999', '--json']);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/9999/);
@@ -122,8 +122,9 @@ describe('load, rejects, report and tasks on one database', () => {
     expect(res.code, res.stderr).toBe(0);
     const lines = res.stdout.trimEnd().split('\n');
     expect(lines[0].split(/\s+/)).toEqual(['id', 'department', 'hired']);
-    expect(lines).toHaveLength(2 + expected.hiringAboveAverage2021.length);
+    expect(lines).toHaveLength(3 + expected.hiringAboveAverage2021.length);
     expect(lines[2]).toContain(expected.hiringAboveAverage2021[0].department);
+    expect(lines.at(-1)).toBe(`(${expected.hiringAboveAverage2021.length} rows)`);
   });
 
   it('tasks --json lists the six loads, done, with their summaries', async () => {

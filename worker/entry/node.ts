@@ -10,6 +10,8 @@ export function serveOnNode(app: Hono, opts: { port: number; host: string }) {
         close: () => new Promise((done) => server.close(() => done())),
       });
     });
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new Error(`cannot listen on ${opts.host}:${opts.port}: the address is in use (set PORT or HOST)`) : e),
+    );
   });
 }
