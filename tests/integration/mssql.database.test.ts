@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LeaseLostError, type Database } from '../../shared/ports/database.port.ts';
 import { openMssqlDatabase } from '../../shared/adapters/db/mssql.database.ts';
-import { openMssqlExecutor } from '../../shared/adapters/db/mssql-tedious.ts';
+import { openMssqlExecutor } from '../../shared/adapters/db/mssql-pool.ts';
 import type { SqlExecutor } from '../../shared/adapters/db/mssql-executor.ts';
 import { sortHiredByQuarter, sortHiringAboveAverage } from '../../shared/domain/reports.ts';
 import {
