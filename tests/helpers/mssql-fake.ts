@@ -4,6 +4,7 @@ import mssql from 'mssql';
 import { Connection, Request as TdsRequest, RequestError as TdsRequestError, TYPES } from 'tedious';
 import { expect } from 'vitest';
 import { createMssqlDatabase } from '../../shared/adapters/db/mssql.database.ts';
+import { translateMssqlError } from '../../shared/adapters/db/mssql-errors.ts';
 import type { BulkColumn, SqlExecutor, SqlParams, SqlRow } from '../../shared/adapters/db/mssql-executor.ts';
 
 export type Call =
@@ -15,7 +16,8 @@ export type Call =
 const DECLARED = new Set(['lock', 'Resource', 'LockMode', 'LockOwner', 'LockTimeout']);
 
 /**
- * Records every call and answers queries with `answer`. It also checks what a server would: each
+ * Records every call and answers queries with `answer`; what `answer` throws comes out translated
+ * (translateMssqlError), as from the real executor. It also checks what a server would: each
  * `@name` in the SQL is a parameter sent with the query (or a variable the SQL declares), and every
  * parameter sent is used; and that `#staging` is only touched inside a transaction.
  */
@@ -27,7 +29,11 @@ export function recorder(answer: (sql: string, params: SqlParams) => SqlRow[] = 
       expect([...used].sort(), `parameters of: ${sql}`).toEqual(Object.keys(params).sort());
       if (sql.includes('#staging')) expect(tx, '#staging outside a transaction').toBe(true);
       calls.push({ kind: 'query', sql, params, tx });
-      return answer(sql, params);
+      try {
+        return answer(sql, params);
+      } catch (e) {
+        throw translateMssqlError(e); // as the pool executor hands driver errors over
+      }
     },
     async bulkLoad(table, columns, rows) {
       calls.push({ kind: 'bulkLoad', table, columns, rows, tx });

@@ -32,7 +32,9 @@ describe('the mssql pool executor, down to what tedious is asked to send', () =>
     expect(rows).toEqual([{ n: '2' }, { a: 'x' }, { a: 'y' }]); // every result set, in order
     expect(calls[0]).toEqual({ kind: 'batch', sql: 'SELECT 1 AS ok;', params: [] });
     expect(calls[1]).toMatchObject({ kind: 'sql', sql: 'SELECT @id, @big, @name, @long, @at, @none;' });
-    const params = (calls[1] as Extract<WireCall, { kind: 'sql' }>).params;
+    const sent = calls[1];
+    if (sent.kind !== 'sql') throw new Error(`expected sp_executesql, got ${sent.kind}`);
+    const params = sent.params;
     expect(params.map(({ name, type, length, scale }) => ({ name, type, length, scale }))).toEqual([
       { name: 'id', type: 'Int', length: undefined, scale: undefined },
       { name: 'big', type: 'BigInt', length: undefined, scale: undefined },
