@@ -1,7 +1,7 @@
 /** Fakes for the SQL Server adapter's unit tests: no server, every call kept. */
 import { EventEmitter } from 'node:events';
 import mssql from 'mssql';
-import { Connection, Request as TdsRequest, RequestError as TdsRequestError, TYPES } from 'tedious';
+import { Connection, type Request as TdsRequest, RequestError as TdsRequestError, TYPES } from 'tedious';
 import { expect } from 'vitest';
 import { createMssqlDatabase } from '../../shared/adapters/db/mssql.database.ts';
 import { translateMssqlError } from '../../shared/adapters/db/mssql-errors.ts';
@@ -110,7 +110,7 @@ export interface WireAnswer {
  * statement and rows), and the answer comes back through tedious's events as a server's would.
  * Everything between (mssql's Request, Transaction, Table, its error wrapping) is the real package.
  */
-export function fakeWirePool(answer: (call: WireCall) => WireAnswer | void = () => {}) {
+export function fakeWirePool(answer: (call: WireCall) => WireAnswer | undefined = () => undefined) {
   const calls: WireCall[] = [];
   const connection = new Connection({ server: 'localhost', authentication: { type: 'default', options: { userName: 'u', password: 'p' } } });
   const conn = connection as unknown as Record<string, unknown> & Connection;

@@ -9,7 +9,7 @@ import { toDateTime2 } from '../../shared/adapters/db/mssql-params.ts';
 import { fakeWirePool, type WireAnswer, type WireCall } from '../helpers/mssql-fake.ts';
 
 /** The executor on the mssql package, its tedious connection answered by `answer`. */
-function executor(answer?: (call: WireCall) => WireAnswer | void) {
+function executor(answer?: (call: WireCall) => WireAnswer | undefined) {
   const wire = fakeWirePool(answer);
   return { ...wire, exec: createPoolExecutor(wire.pool, (e) => translateMssqlError(e, ['s3cret-pw'])) };
 }
