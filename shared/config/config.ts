@@ -62,8 +62,11 @@ const DEFAULTS: Record<keyof typeof SCHEMA, string> = {
   AZURE_BLOB_CONTAINER: 'hiredb',
 };
 
-/** A URL's password never reaches a log or an error message. */
-const withoutPassword = (value: string) => value.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+/** A password, in a URL or a `Password=…` connection string, never reaches a log or an error message. */
+const withoutPassword = (value: string) =>
+  value
+    .replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@')
+    .replace(/((?:^|;)\s*(?:password|pwd)\s*=\s*)(?:\{(?:[^}]|\}\})*\}|"(?:[^"]|"")*"|'(?:[^']|'')*'|[{"'].*|[^;]*)/gi, '$1***');
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

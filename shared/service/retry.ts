@@ -1,3 +1,5 @@
+import { isTransientError } from '../domain/errors.ts';
+
 /** Error codes of failures that go away by themselves: lost connections, timeouts, serialization conflicts, deadlocks. */
 const TRANSIENT = new Set([
   // Node sockets; tedious: ETIMEOUT (connect or request timeout), ESOCKET, ECLOSE / ECONNCLOSED (connection closed).
@@ -15,6 +17,7 @@ const TRANSIENT = new Set([
 const TRANSIENT_NUMBERS = new Set([1205, 4060, 4221, 10928, 10929, 40197, 40501, 40613, 49918, 49919, 49920]);
 
 export function isTransient(error: unknown): boolean {
+  if (isTransientError(error)) return true;
   // tedious rejects with an AggregateError when the server sent several errors for one request.
   if (error instanceof AggregateError) return error.errors.some(isTransient);
   const { code, number } = (error ?? {}) as { code?: unknown; number?: unknown };

@@ -8,8 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LeaseLostError, type Database } from '../../shared/ports/database.port.ts';
 import { openMssqlDatabase } from '../../shared/adapters/db/mssql.database.ts';
-import { openMssqlExecutor } from '../../shared/adapters/db/mssql-tedious.ts';
-import type { SqlExecutor } from '../../shared/adapters/db/mssql-executor.ts';
+import { openMssqlExecutor } from '../../shared/adapters/db/mssql-pool.ts';
+import { int, type SqlExecutor } from '../../shared/adapters/db/mssql-executor.ts';
+import { TransientError } from '../../shared/domain/errors.ts';
 import { sortHiredByQuarter, sortHiringAboveAverage } from '../../shared/domain/reports.ts';
 import {
   dept,
@@ -181,6 +182,25 @@ describe.skipIf(!MSSQL_URL)('SQL Server adapter (MSSQL_URL)', () => {
     expect((await db.tasks.rejects(task.id, { limit: 10, offset: 0 })).total).toBe(0);
     // The session is clean again: the next batch on the pool works.
     expect(await db.insertBatch('departments', [dept(1, 'Sales')])).toEqual({ inserted: 1, already_exists: 0 });
+  });
+
+  it('ends a statement past its request timeout with a TransientError, its transaction rolled back', async () => {
+    const slow = await openMssqlExecutor(withDatabase(MSSQL_URL!, scratch), { poolSize: 1, requestTimeoutMs: 1000 });
+    try {
+      const error = await slow
+        .transaction(async (tx) => {
+          await tx.query("INSERT INTO departments (id, department) VALUES (@id, N'Slow');", { id: int(77) });
+          await tx.query("WAITFOR DELAY '00:00:05';");
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransientError);
+      expect(((error as Error).cause as { code?: string }).code).toBe('ETIMEOUT');
+      // One connection in the pool: the next call gets it (or its replacement), outside any transaction.
+      expect(await slow.query('SELECT @@TRANCOUNT AS n;')).toEqual([{ n: 0 }]);
+      expect(await storedIds('departments')).toEqual([]);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('claims dimension files first, one owner per task, and finishes under the lease', async () => {

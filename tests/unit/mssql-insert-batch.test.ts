@@ -5,9 +5,16 @@ import { REJECT_COLUMNS, stagingDdl } from '../../shared/adapters/db/mssql-bulk.
 import { toDateTime2 } from '../../shared/adapters/db/mssql-params.ts';
 import type { SqlRow } from '../../shared/adapters/db/mssql-executor.ts';
 import { TABLES, type RowOf } from '../../shared/domain/tables.ts';
-import { norm, recorder, type Call } from '../helpers/mssql-fake.ts';
+import { TransientError } from '../../shared/domain/errors.ts';
+import { norm, recorder, taskRow, type Call } from '../helpers/mssql-fake.ts';
 
 // ----------------------------------------------------------------------------------- insertBatch
+
+/** Lets pending callbacks run until `reached` holds, then a few turns more, so that anything else it would do has been done. */
+async function settled(reached: () => boolean) {
+  for (let turns = 0; turns < 1000 && !reached(); turns++) await new Promise((resolve) => setImmediate(resolve));
+  for (let turns = 0; turns < 10; turns++) await new Promise((resolve) => setImmediate(resolve));
+}
 
 describe('mssql insertBatch SQL', () => {
   const hires: RowOf['hired_employees'][] = [
@@ -120,7 +127,7 @@ describe('mssql insertBatch SQL', () => {
     const previous = new Promise<void>((resolve) => (release = resolve));
     const r = recorder(answering(3));
     const pending = r.db.insertBatch('hired_employees', hires, checkpoint({ after: previous }));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await settled(() => r.kinds().length >= 3);
     // Only the session's own #staging so far: nothing the previous batch could be waiting on.
     expect(r.kinds()).toEqual(['begin', 'query', 'bulkLoad #staging']);
     release();
@@ -134,7 +141,7 @@ describe('mssql insertBatch SQL', () => {
     const previous = new Promise<void>((resolve) => (release = resolve));
     const r = recorder(answering(0));
     const pending = r.db.insertBatch('jobs', [], checkpoint({ after: previous }));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await settled(() => r.kinds().length >= 1);
     expect(r.kinds()).toEqual(['begin']);
     release();
     await pending;
@@ -198,6 +205,29 @@ describe('mssql insertBatch SQL', () => {
     });
     await expect(failing.db.insertBatch('hired_employees', hires)).rejects.toThrow(/truncated/);
     expect(failing.kinds().filter((k) => k === 'begin')).toHaveLength(1);
+  });
+
+  it('leaves other transient failures to the caller\'s retry, which can check what took effect', async () => {
+    const timeout = recorder((sql) => {
+      if (sql.includes('FROM #staging')) throw Object.assign(new Error('Timeout: Request failed to complete in 120000ms'), { code: 'ETIMEOUT' });
+      return answering(3)(sql);
+    });
+    const error = await timeout.db.insertBatch('hired_employees', hires, checkpoint()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as Error).message).toBe('SQL Server: Timeout: Request failed to complete in 120000ms');
+    expect(timeout.kinds()).toEqual(['begin', 'query', 'bulkLoad #staging', 'query', 'rollback']);
+  });
+
+  it('runs a claim or an enqueue again when it was a deadlock victim', async () => {
+    let deadlocks = 1;
+    const r = recorder((sql) => {
+      if (deadlocks-- > 0) throw Object.assign(new Error('deadlock victim'), { number: 1205 });
+      return sql.startsWith('WITH next_task') ? [taskRow()] : [taskRow({ created: 1 })];
+    });
+    expect(await r.db.tasks.claim('loader-a', 1, 1000)).toMatchObject({ id: 7 });
+    deadlocks = 1;
+    expect(await r.db.tasks.enqueue({ file_name: 'jobs.csv', file_version: 'v', table_name: 'jobs', bytes_total: 1 }, 1)).toMatchObject({ created: true });
+    expect(r.queries()).toHaveLength(4);
   });
 
   it('sends nothing for an empty batch without a checkpoint', async () => {

@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Connection, TYPES } from 'tedious';
 import { describe, expect, it } from 'vitest';
-import type { BulkColumn } from '../../shared/adapters/db/mssql-executor.ts';
 import { splitSqlBatches } from '../../shared/adapters/db/mssql.sql.ts';
 import { REJECT_COLUMNS, STAGING_COLUMNS, stagingDdl } from '../../shared/adapters/db/mssql-bulk.ts';
 import { TABLES } from '../../shared/domain/tables.ts';
@@ -96,20 +94,5 @@ describe('sql/mssql/001_init.sql', () => {
     }
     const rejects = mssql.get('task_rejects')!;
     expect(REJECT_COLUMNS.map((c) => c.name)).toEqual([...rejects.keys()]);
-  });
-
-  it('declares the bulk-load columns as tedious will send them', () => {
-    const connection = new Connection({ server: 'localhost', authentication: { type: 'default', options: { userName: 'u', password: 'p' } } });
-    const declare = (table: string, columns: BulkColumn[]) => {
-      const bulk = connection.newBulkLoad(table, { keepNulls: true }, () => {});
-      for (const c of columns) bulk.addColumn(c.name, TYPES[c.type], { nullable: c.nullable, length: c.length, scale: c.scale });
-      return bulk.getBulkInsertSql();
-    };
-    expect(declare('#staging', STAGING_COLUMNS.hired_employees)).toBe(
-      'insert bulk #staging([id] int, [name] nvarchar(100), [datetime] datetime2(7), [department_id] int, [job_id] int) WITH (KEEP_NULLS)',
-    );
-    expect(declare('task_rejects', REJECT_COLUMNS)).toBe(
-      'insert bulk task_rejects([task_id] int, [line] bigint, [record_id] nvarchar(max), [raw] nvarchar(max), [reasons] nvarchar(1000)) WITH (KEEP_NULLS)',
-    );
   });
 });

@@ -1,10 +1,10 @@
 /**
  * The few things the SQL Server adapter needs from a driver, so that its SQL can be tested without a
- * server: typed parameterised queries, bulk loads and transactions. The real executor runs on tedious
- * (see openMssqlDatabase); tests use a recording fake.
+ * server: typed parameterised queries, bulk loads and transactions. The real executor runs on the
+ * `mssql` package's pool (mssql-pool.ts); tests use a recording fake.
  */
 
-/** The parameter and column types the adapter uses (tedious TYPES of the same names). */
+/** The parameter and column types the adapter uses (mssql / tedious TYPES of the same names). */
 export type SqlType = 'Int' | 'BigInt' | 'NVarChar' | 'DateTime2';
 
 export interface SqlParam {
@@ -37,6 +37,8 @@ export interface BulkColumn {
  * - `bulkLoad` writes rows (values in column order) with the TDS bulk-load protocol.
  * - `transaction` runs `fn` on one session inside BEGIN TRANSACTION; it commits when `fn` resolves
  *   and rolls back when it throws (the error is rethrown). Calls on `tx` run in order.
+ * Driver failures come out in the domain's terms (translateMssqlError): a TransientError, with the
+ * driver error as its cause, for what may succeed if run again; any other error as it is.
  */
 export interface SqlExecutor {
   query(sql: string, params?: SqlParams): Promise<SqlRow[]>;
@@ -49,13 +51,3 @@ export const int = (value: number | null): SqlParam => ({ type: 'Int', value });
 export const bigint = (value: number | null): SqlParam => ({ type: 'BigInt', value });
 export const nvarchar = (value: string | null): SqlParam => ({ type: 'NVarChar', value });
 export const datetime2 = (value: Date | null): SqlParam => ({ type: 'DateTime2', value });
-
-/**
- * SQL Server's error number of a failed statement (e.g. 2627 unique key, 1205 deadlock), if any. When the
- * server sent several errors (tedious then rejects with an AggregateError), the first one's.
- */
-export function sqlErrorNumber(error: unknown): number | undefined {
-  if (error instanceof AggregateError) return error.errors.map(sqlErrorNumber).find((n) => n !== undefined);
-  const n = (error as { number?: unknown } | null)?.number;
-  return typeof n === 'number' ? n : undefined;
-}

@@ -32,10 +32,32 @@ import {
 } from './mssql.sql.ts';
 import { REJECT_COLUMNS, STAGING_COLUMNS, rejectRow, stagingDdl, stagingRow } from './mssql-bulk.ts';
 import { isStorableYear, isTaskId, mssqlDedupeKey, page, yearRange } from './mssql-params.ts';
-import { retryDeadlocks } from './mssql-deadlock.ts';
-import { openMssqlExecutor, type MssqlOptions } from './mssql-tedious.ts';
+import { isDeadlockVictim } from './mssql-errors.ts';
+import { openMssqlExecutor, type MssqlOptions } from './mssql-pool.ts';
+import { withRetry } from '../../service/retry.ts';
 
-export type { MssqlOptions } from './mssql-tedious.ts';
+export type { MssqlOptions } from './mssql-pool.ts';
+
+/**
+ * Runs `fn` again, on the schedule of the one retry policy (withRetry), when SQL Server chose it as a
+ * deadlock victim (concurrent batches on overlapping ids can deadlock where SQLite, with one writer,
+ * would have waited): the server rolled it back whole, so another run cannot double anything. Any other
+ * failure, a transient one included (its outcome may be unknown), goes to the caller as it is; so does a
+ * deadlock when `rerunnable` says no.
+ */
+async function rerunDeadlockVictims<T>(fn: () => Promise<T>, rerunnable: () => boolean = () => true): Promise<T> {
+  type Outcome = { ok: true; value: T } | { ok: false; error: unknown };
+  const outcome = await withRetry(async (): Promise<Outcome> => {
+    try {
+      return { ok: true, value: await fn() };
+    } catch (e) {
+      if (isDeadlockVictim(e) && rerunnable()) throw e;
+      return { ok: false, error: e };
+    }
+  });
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
+}
 
 /** SQL Server / Azure SQL adapter: the SQL of every operation, run by `exec`. */
 export function createMssqlDatabase(exec: SqlExecutor): Database {
@@ -57,12 +79,12 @@ export function createMssqlDatabase(exec: SqlExecutor): Database {
         bytes_total: bigint(t.bytes_total),
         now: bigint(now),
       };
-      const [row] = await retryDeadlocks(() => exec.query(ENQUEUE, params));
+      const [row] = await rerunDeadlockVictims(() => exec.query(ENQUEUE, params));
       return { task: taskFromRecord(row as TaskRecord), created: Number(row.created) === 1 };
     },
     async claim(owner, now, leaseMs) {
       const params = { owner: nvarchar(owner), now: bigint(now), expires: bigint(now + leaseMs) };
-      const [row] = await retryDeadlocks(() => exec.query(CLAIM, params));
+      const [row] = await rerunDeadlockVictims(() => exec.query(CLAIM, params));
       return row ? taskFromRecord(row) : null;
     },
     async renew(taskId, owner, now, leaseMs) {
@@ -172,7 +194,7 @@ export function createMssqlDatabase(exec: SqlExecutor): Database {
       return result;
     };
     // The previous batch's failure is final for this one: a deadlock it died of is not retried here.
-    return retryDeadlocks(() => exec.transaction(write), () => !previousFailed);
+    return rerunDeadlockVictims(() => exec.transaction(write), () => !previousFailed);
   }
 
   return {
