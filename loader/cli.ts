@@ -15,8 +15,9 @@ const USAGE = `Usage: hiredb <command> [options]
 Commands:
   serve [--sample] [--no-loader]   HTTP API on HOST:PORT, with the loader in the same process
   loader                           only the loader: polls the Blob container on LOAD_SCHEDULE
-  load <file...> [--json] [--table T]
-                                   load local CSV files now, in dependency order
+  load <file...> [--json] [--table T] [--restart]
+                                   load local CSV files now, in dependency order; an unchanged
+                                   file loaded before is resumed (or answered), --restart loads it anew
   rejects <task-id> [--json]       the records a task rejected, with line and reasons
   report <hired-by-quarter|hiring-above-average> [--year Y] [--format table|json|csv]
   tasks [--json]                   the status table, newest first
@@ -43,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
       format: { type: 'string', default: 'table' },
       table: { type: 'string' },
       limit: { type: 'string' },
+      restart: { type: 'boolean', default: false },
     },
   });
   loadDotEnv();
@@ -75,6 +77,7 @@ async function main(argv: string[]): Promise<number> {
           leaseMs: config.leaseMs,
           table: values.table as TableName | undefined,
           progress: !values.json,
+          restart: values.restart,
         });
         if (values.json) for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
         else printTable(results as never, ['file', 'table', 'task_id', 'processed', 'inserted', 'already_exists', 'rejected']);
@@ -132,6 +135,6 @@ main(process.argv.slice(2)).then(
     const expected = e instanceof CliError || e instanceof ConfigError;
     const detail = !expected && process.env.HIREDB_DEBUG ? (e as Error)?.stack : (e as Error)?.message;
     process.stderr.write(`hiredb: ${detail ?? String(e)}\n`);
-    process.exitCode = 1;
+    process.exitCode = e instanceof CliError ? e.exitCode : 1;
   },
 );

@@ -21,10 +21,24 @@ export function fileRoutes(deps: AppDeps) {
     }
     const body = c.req.raw.body;
     if (!body) throw httpError(400, 'EMPTY_BODY', 'send the CSV file as the request body');
-    const entry = await deps.blob.write(name, body);
+    let entry;
+    try {
+      entry = await deps.blob.write(name, body);
+    } catch (e) {
+      // A connection cut mid-body (a client gone, a server stopping): the store kept nothing, so no task.
+      if (c.req.raw.signal.aborted || isCutOff(e)) {
+        throw httpError(400, 'UPLOAD_ABORTED', `the upload of "${name}" was cut off before its end; nothing was stored`);
+      }
+      throw e;
+    }
     const { task, created } = await enqueueFile(deps.db, entry);
     deps.onTaskQueued?.();
     return c.json({ file: entry, created, task: taskView(task) }, 202);
   });
   return app;
+}
+
+function isCutOff(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (e instanceof Error && /aborted/i.test(e.message));
 }
