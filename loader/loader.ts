@@ -46,6 +46,10 @@ export function startLoader(db: Database, blob: BlobStore, opts: LoaderOptions):
 
   const poll = async () => {
     for (const entry of await blob.list()) {
+      if (entry.settling) {
+        opts.log.info('file not settled yet; queued once unchanged for one poll', { file: entry.name, size: entry.size });
+        continue;
+      }
       const key = `${entry.name}\u001f${entry.version}`;
       if (seen.has(key)) continue;
       const { task, created } = await enqueueFile(db, entry);

@@ -3,6 +3,8 @@ export interface BlobEntry {
   name: string;
   version: string;
   size: number;
+  /** Listed but maybe still being written (seen for the first time, or changed since the previous list()): not to be queued yet. */
+  settling?: boolean;
 }
 
 /** Which bytes of a file to read, and of which version. */
@@ -18,10 +20,9 @@ export interface OpenOptions {
 /** The Blob container the loader polls: a local folder by default, Azure Blob Storage in production. */
 export interface BlobStore {
   /**
-   * Every `.csv` and `.csv.gz` file in the container (no sub-folders) that is complete. A store whose files
-   * can be seen while they are still being written lists a file only once it is stable: the local folder
-   * lists a file when its size and mtime are unchanged since the previous list(), and never a dotfile or
-   * a `*.partial`.
+   * Every `.csv` and `.csv.gz` file in the container (no sub-folders). A store whose files can be seen
+   * while they are still being written marks a file `settling` until it is stable: the local folder does so
+   * until its size and mtime are unchanged since the previous list(), and never lists a dotfile or a `*.partial`.
    */
   list(): Promise<BlobEntry[]>;
   /** Entry for one file, or null when it does not exist. */

@@ -9,8 +9,8 @@ import { fileVersion, openFileRange } from './file-range.ts';
 
 /**
  * The Blob container as a local folder (the default, `var/blob`); version = size and modification time.
- * A file copied in is visible while it is written, so list() takes a file only once it is stable: the same
- * size and mtime as at the previous list(). Dotfiles and `*.partial` files (uploads in progress) are never listed.
+ * A file copied in is visible while it is written, so list() marks a file `settling` until it is stable: the
+ * same size and mtime as at the previous list(). Dotfiles and `*.partial` files (uploads in progress) are never listed.
  */
 export async function openLocalFolderStore(dir: string): Promise<BlobStore> {
   const root = resolve(dir);
@@ -31,9 +31,9 @@ export async function openLocalFolderStore(dir: string): Promise<BlobStore> {
     async list() {
       const names = (await readdir(root)).filter((n) => isLoadableFileName(n) && !n.startsWith('.') && !n.toLowerCase().endsWith('.partial'));
       const entries = (await Promise.all(names.sort().map(entry))).filter((e): e is BlobEntry => e !== null);
-      const stable = entries.filter((e) => observed.get(e.name) === e.version);
+      const listed = entries.map((e) => (observed.get(e.name) === e.version ? e : { ...e, settling: true }));
       observed = new Map(entries.map((e) => [e.name, e.version]));
-      return stable;
+      return listed;
     },
     async stat(name) {
       assertPlainFileName(name);
