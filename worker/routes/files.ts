@@ -23,7 +23,8 @@ export function fileRoutes(deps: AppDeps) {
     if (!body) throw httpError(400, 'EMPTY_BODY', 'send the CSV file as the request body');
     let entry;
     try {
-      entry = await deps.blob.write(name, body);
+      // The body ends in an error when the request is aborted, so the store drops what it was writing.
+      entry = await deps.blob.write(name, body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>(), { signal: c.req.raw.signal }));
     } catch (e) {
       // A connection cut mid-body (a client gone, a server stopping): the store kept nothing, so no task.
       if (c.req.raw.signal.aborted || isCutOff(e)) {
