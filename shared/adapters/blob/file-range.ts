@@ -66,6 +66,7 @@ export async function openFileRange(
         const bytes = new Uint8Array(want);
         const { bytesRead } = await fh.read(bytes, 0, want, pos);
         if (bytesRead === 0) {
+          await verify(); // a file cut short is another version
           if (stop !== Infinity) throw new Error(`"${name}" ended at byte ${pos}, short of the ${stop} bytes it was queued with`);
           await close();
           controller.close();
@@ -80,5 +81,5 @@ export async function openFileRange(
       }
     },
     cancel: close,
-  });
+  }, { highWaterMark: 0 }); // no read-ahead: each chunk is read, and checked, when it is asked for
 }
