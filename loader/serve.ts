@@ -30,6 +30,17 @@ export async function runServer(config: Config, log: Logger, opts: { http: boole
   if (opts.sample && !config.azureStorageConnectionString) await seedSample(config.blobDir, log);
 
   let loader: Loader | null = null;
+  let server: Awaited<ReturnType<typeof serveOnNode>> | null = null;
+  if (opts.http) {
+    const app = createApp({ db, blob, log, onTaskQueued: () => void loader?.tick() });
+    // Listening first: a port in use ends start-up before any task is claimed.
+    server = await serveOnNode(app, { port: config.port, host: config.host }).catch(async (e) => {
+      await db.close();
+      throw e;
+    });
+    log.info(`HireDB listening on ${server.url}`, { database: db.dialect });
+  }
+
   if (opts.loader) {
     loader = startLoader(db, blob, {
       schedule: config.loadSchedule,
@@ -39,12 +50,6 @@ export async function runServer(config: Config, log: Logger, opts: { http: boole
       log,
     });
     log.info('loader started', { owner: loader.owner, schedule: config.loadSchedule, blob: blob.describe() });
-  }
-  let server: Awaited<ReturnType<typeof serveOnNode>> | null = null;
-  if (opts.http) {
-    const app = createApp({ db, blob, log, onTaskQueued: () => void loader?.tick() });
-    server = await serveOnNode(app, { port: config.port, host: config.host });
-    log.info(`HireDB listening on ${server.url}`, { database: db.dialect });
   }
 
   // SIGTERM / SIGINT: stop claiming and accepting; running tasks go back to the queue after the batches in
