@@ -3,7 +3,7 @@
 // exactly the totals of an uninterrupted load. SIGTERM with an upload in flight: exit within 15 s, no file,
 // no task. Ctrl-C during `hiredb load`: the task is left failed `interrupted`, exit 130 with a hint, and the
 // same command resumes it from its checkpoint; `--restart` starts a new task. A file appended to during
-// `hiredb load` is read only up to the size it had when the load started.
+// `hiredb load` is read only up to the size it had when the load started. A port in use ends `serve` at once.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -152,6 +152,22 @@ describe('hiredb serve', () => {
     expect(stop.ms).toBeLessThan(15_000);
     expect(await readdir(h.blobDir)).toEqual([]);
     expect(tasksOf(h)).toEqual([]);
+  }, 60_000);
+});
+
+describe('hiredb serve start-up', () => {
+  it('a port in use ends start-up with exit 1 and claims no task', async () => {
+    const h = await home();
+    await writeDimensions(h.blobDir);
+    const holder = await startServer(['serve', '--no-loader'], { env: h.env, cwd: h.dir });
+    try {
+      const res = await runCli(['serve'], { env: { ...h.env, PORT: String(holder.port) }, cwd: h.dir, timeoutMs: 20_000 });
+      expect(res.code, res.stderr).toBe(1);
+      expect(res.stderr).toContain('EADDRINUSE');
+      expect(tasksOf(h).filter((t) => t.status !== 'queued')).toEqual([]);
+    } finally {
+      await holder.stop();
+    }
   }, 60_000);
 });
 
