@@ -63,9 +63,10 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   load: {
-    summary: 'loads local CSV files now, in dependency order (departments, jobs, hired_employees)',
-    usage: '<file...> [--json] [--table T]',
-    options: { json: { type: 'boolean' }, table: { type: 'string' } },
+    summary:
+      'loads local CSV files now, in dependency order (departments, jobs, hired_employees); an unchanged file loaded before is resumed or answered from its task, --restart loads it anew',
+    usage: '<file...> [--json] [--table T] [--restart]',
+    options: { json: { type: 'boolean' }, table: { type: 'string' }, restart: { type: 'boolean' } },
     args: { min: 1, max: Number.POSITIVE_INFINITY },
     async run({ values, positionals, config }) {
       const table = values.table as string | undefined;
@@ -76,6 +77,7 @@ const COMMANDS: Record<string, Command> = {
           leaseMs: config.leaseMs,
           table: table as TableName | undefined,
           progress: !values.json,
+          restart: Boolean(values.restart),
         });
         if (values.json) for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
         else printTable(results as never, ['file', 'table', 'task_id', 'processed', 'inserted', 'already_exists', 'rejected']);
@@ -249,6 +251,6 @@ main(process.argv.slice(2)).then(
     const detail = !expected && process.env.HIREDB_DEBUG ? (e as Error)?.stack : (e as Error)?.message;
     process.stderr.write(`hiredb: ${detail ?? String(e)}\n`);
     // A server or loader that failed to start may have timers or sockets still open: do not linger.
-    process.exit(1);
+    process.exit(e instanceof CliError ? e.exitCode : 1);
   },
 );

@@ -25,6 +25,10 @@ export interface Loader {
   tick(): Promise<void>;
   /** Resolves when no task is running and none is claimable. */
   idle(): Promise<void>;
+  /**
+   * Stops claiming and polling; running tasks stop after the batches in flight commit and go back to the
+   * queue with their checkpoints. Resolves when none of this process's tasks is running.
+   */
   stop(): Promise<void>;
 }
 
@@ -37,10 +41,15 @@ export function startLoader(db: Database, blob: BlobStore, opts: LoaderOptions):
   const queue = new PQueue({ concurrency: opts.concurrency });
   const seen = new Set<string>();
   let stopped = false;
+  const stopping = new AbortController();
   let filling: Promise<void> | null = null;
 
   const poll = async () => {
     for (const entry of await blob.list()) {
+      if (entry.settling) {
+        opts.log.info('file not settled yet; queued once unchanged for one poll', { file: entry.name, size: entry.size });
+        continue;
+      }
       const key = `${entry.name}\u001f${entry.version}`;
       if (seen.has(key)) continue;
       const { task, created } = await enqueueFile(db, entry);
@@ -50,25 +59,27 @@ export function startLoader(db: Database, blob: BlobStore, opts: LoaderOptions):
   };
 
   const run = async (task: Task) => {
-    // Load only the version the task was queued for: a file overwritten since has a task of its own, and a
-    // task from `hiredb load` (a local file) must never be served by a Blob file of the same name.
-    const entry = await blob.stat(task.file_name);
-    if (entry?.version !== task.file_version) {
-      const error = entry
-        ? `"${task.file_name}" changed in the Blob container since this task was queued (version ${task.file_version}, now ${entry.version}); the new version has its own task`
-        : `"${task.file_name}" version ${task.file_version} is not in the Blob container (${blob.describe()})`;
-      await db.tasks.finish(task.id, owner, { error }, Date.now());
-      opts.log.error('task failed', { task: task.id, error });
-      return;
-    }
+    if (stopping.signal.aborted) return release(task);
     opts.log.info('task started', { task: task.id, file: task.file_name, resume_after_line: task.checkpoint_line });
-    const done = await runTask(db, task, () => blob.open(task.file_name), {
+    // The store reads only the bytes of the version the task was queued for, up to the size it had then:
+    // a file overwritten since fails the task (its new version has a task of its own), and a task from
+    // `hiredb load` (a local file) is never served by a Blob file of the same name.
+    const open = () => blob.open(task.file_name, { version: task.file_version, end: task.bytes_total });
+    const done = await runTask(db, task, open, {
       owner,
       batchSize: opts.batchSize,
       leaseMs: opts.leaseMs,
+      signal: stopping.signal,
     });
+    if (done.status === 'running' && done.lease_owner === owner) return release(done);
     if (done.status === 'failed') opts.log.error('task failed', { task: task.id, error: done.error });
     else opts.log.info(`task ${done.status}`, { task: task.id, ...done.summary });
+  };
+
+  // Stopping: the task goes back to the queue with its checkpoint, for this or another loader to resume.
+  const release = async (task: Task) => {
+    const released = await db.tasks.release(task.id, owner, Date.now());
+    if (released) opts.log.info('task released', { task: task.id, checkpoint_line: task.checkpoint_line });
   };
 
   // Claims tasks while this process has free slots; a finished task frees a slot and claims again.
@@ -115,7 +126,9 @@ export function startLoader(db: Database, blob: BlobStore, opts: LoaderOptions):
     },
     async stop() {
       stopped = true;
+      stopping.abort();
       await job.stop();
+      await filling?.catch(() => {});
       await queue.onIdle();
     },
   };

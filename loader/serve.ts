@@ -8,6 +8,9 @@ import { createApp } from '../worker/app.ts';
 import { serveOnNode } from '../worker/entry/node.ts';
 import { startLoader, type Loader } from './loader.ts';
 
+/** Past this, a stopping process exits anyway (with code 1): requests get 10 s, a batch in flight seconds. */
+const STOP_DEADLINE_MS = 14_000;
+
 const SAMPLE_DIR = fileURLToPath(new URL('../data/sample/', import.meta.url));
 
 /** Copies the sample CSV files into an empty local Blob folder, so a fresh clone has data to load. */
@@ -26,12 +29,15 @@ export async function runServer(config: Config, log: Logger, opts: { http: boole
   const blob = await openBlobStore(config);
   if (opts.sample && !config.azureStorageConnectionString) await seedSample(config.blobDir, log);
 
-  // Listen first: a port in use stops start-up before the loader has claimed anything.
   let loader: Loader | null = null;
-  let server: { url: string; close(): Promise<void> } | null = null;
+  let server: Awaited<ReturnType<typeof serveOnNode>> | null = null;
   if (opts.http) {
     const app = createApp({ db, blob, log, legacyWaitMs: config.legacyWaitMs, onTaskQueued: () => void loader?.tick() });
-    server = await serveOnNode(app, { port: config.port, host: config.host });
+    // Listening first: a port in use ends start-up before any task is claimed.
+    server = await serveOnNode(app, { port: config.port, host: config.host }).catch(async (e) => {
+      await db.close();
+      throw e;
+    });
     log.info(`HireDB listening on ${server.url}`, { database: db.dialect });
   }
 
@@ -46,13 +52,26 @@ export async function runServer(config: Config, log: Logger, opts: { http: boole
     log.info('loader started', { owner: loader.owner, schedule: config.loadSchedule, blob: blob.describe() });
   }
 
+  // SIGTERM / SIGINT: stop claiming and accepting; running tasks go back to the queue after the batches in
+  // flight commit, requests in flight get CLOSE_GRACE_MS; then exit 0. A second signal exits at once.
+  let stopping = false;
   const shutdown = async (signal: string) => {
+    if (stopping) {
+      log.error('stopping now', { signal });
+      process.exit(1);
+    }
+    stopping = true;
     log.info('stopping', { signal });
-    await server?.close();
-    await loader?.stop();
-    await db.close();
+    setTimeout(() => {
+      log.error('did not stop in time; exiting', { signal });
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
+    const results = await Promise.allSettled([server?.close(), loader?.stop()]);
+    for (const r of results) if (r.status === 'rejected') log.error('stopping failed', { error: String(r.reason) });
+    await db.close().catch((e) => log.error('closing the database failed', { error: String(e) }));
+    log.info('stopped', { signal });
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }

@@ -71,6 +71,17 @@ export interface TaskRepository {
   claim(owner: string, now: number, leaseMs: number): Promise<Task | null>;
   /** Extends the lease; false when the task is no longer this owner's. */
   renew(taskId: number, owner: string, now: number, leaseMs: number): Promise<boolean>;
+  /**
+   * Gives the lease up without ending the task: it goes back to `queued` with its checkpoint, counts and
+   * rejects kept, for any loader to claim and resume. False when the task is no longer this owner's.
+   */
+  release(taskId: number, owner: string, now: number): Promise<boolean>;
+  /**
+   * Takes one task for `owner` with a lease until now + leaseMs, to resume it from its checkpoint: a failed
+   * or queued one, or a running one whose lease expired. Null when it is none of these (done, or running
+   * under a live lease).
+   */
+  resume(taskId: number, owner: string, now: number, leaseMs: number): Promise<Task | null>;
   /** Ends the task done, or failed with the error; false when the task is no longer this owner's. */
   finish(taskId: number, owner: string, outcome: { error: string | null }, now: number): Promise<boolean>;
   /** Puts a failed task back in the queue (it resumes from its checkpoint); null unless it was failed. */

@@ -17,6 +17,12 @@ export interface RunTaskOptions {
   batchSize: number;
   leaseMs: number;
   now?: () => number;
+  /**
+   * Stops the task early: no batch is taken after it fires, the commits in flight finish (or roll back),
+   * and the task is left `running` under this owner's lease at its last checkpoint, for the caller to
+   * release or end.
+   */
+  signal?: AbortSignal;
   /** Called after each committed batch with how far the task has come. */
   onProgress?: (progress: { taskId: number; line: number; bytesRead: number; bytesTotal: number }) => void;
 }
@@ -43,7 +49,8 @@ export async function runTask(
   }, renewEvery);
   let error: string | null = null;
   try {
-    await loadFile(db, task, open, opts);
+    const stopped = await loadFile(db, task, open, opts);
+    if (stopped) return (await db.tasks.get(task.id))!;
   } catch (e) {
     if (e instanceof LeaseLostError || leaseLost) return (await db.tasks.get(task.id))!; // another loader owns it now
     error = e instanceof Error ? e.message : String(e);
@@ -54,8 +61,10 @@ export async function runTask(
   return (await db.tasks.get(task.id))!;
 }
 
-async function loadFile(db: Database, task: Task, open: () => Promise<ByteSource>, opts: RunTaskOptions) {
+/** Loads the file; true when the signal stopped it before its end. */
+async function loadFile(db: Database, task: Task, open: () => Promise<ByteSource>, opts: RunTaskOptions): Promise<boolean> {
   const table = task.table_name as TableName;
+  if (opts.signal?.aborted) return true;
   const dims = await withRetry(() => dimensionsFor(db, table));
   const slice = task.slice_start === null ? null : { start: task.slice_start, limit: task.slice_limit ?? 0 };
   const batches = prepareBatchesInThread(await open(), table, dims, {
@@ -82,13 +91,19 @@ async function loadFile(db: Database, task: Task, open: () => Promise<ByteSource
     });
     opts.onProgress?.({ taskId: task.id, line: batch.lastLine, bytesRead: batch.bytesRead, bytesTotal: task.bytes_total });
   };
+  let stopped = false;
   for await (const batch of batches) {
     if (failure) break;
     await commits.onSizeLessThan(1);
+    if (opts.signal?.aborted) {
+      stopped = true;
+      break;
+    }
     const after = previous;
     previous = commits.add(() => commit(batch, after));
     previous.catch((e) => (failure ??= e));
   }
   await commits.onIdle();
   if (failure) throw failure;
+  return stopped;
 }

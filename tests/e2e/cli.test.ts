@@ -48,8 +48,15 @@ describe('load, rejects, report and tasks on one database', () => {
     expect(new Set(firstLoad.map((r) => r.task_id)).size).toBe(3);
   });
 
-  it('loading the same files again gives only already_exists (and the same rejects)', async () => {
+  it('loading the same unchanged files again answers their tasks without loading them again', async () => {
     const res = await cli(['load', SAMPLE_FILES.departments, SAMPLE_FILES.hired_employees, SAMPLE_FILES.jobs, '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(jsonLines(res.stdout)).toEqual(firstLoad);
+    expect(res.stderr).toMatch(/was already loaded by task \d+ and has not changed since; --restart loads it again/);
+  });
+
+  it('load --restart loads them again as new tasks, which give only already_exists (and the same rejects)', async () => {
+    const res = await cli(['load', SAMPLE_FILES.departments, SAMPLE_FILES.hired_employees, SAMPLE_FILES.jobs, '--restart', '--json']);
     expect(res.code, res.stderr).toBe(0);
     const again = jsonLines(res.stdout);
     expect(again.map((r: { table: string }) => r.table)).toEqual(['departments', 'jobs', 'hired_employees']);

@@ -99,8 +99,8 @@ describe('Azure BlobStore', () => {
     expect(written.size).toBe(content.length);
 
     expect(await readAll(await store.open('jobs.csv'))).toEqual(content);
-    expect(await readAll(await store.open('jobs.csv', 11))).toEqual(content.subarray(11));
-    expect((await readAll(await store.open('jobs.csv', content.length))).length).toBe(0);
+    expect(await readAll(await store.open('jobs.csv', { start: 11 }))).toEqual(content.subarray(11));
+    expect((await readAll(await store.open('jobs.csv', { start: content.length }))).length).toBe(0);
     await expect(store.open('missing.csv')).rejects.toThrow(/blob "missing.csv" not found in azure:\/\/devstoreaccount1\//);
   });
 

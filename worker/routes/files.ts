@@ -21,7 +21,17 @@ export function fileRoutes(deps: AppDeps) {
     }
     const body = await nonEmpty(c.req.raw.body);
     if (!body) throw httpError(400, 'EMPTY_BODY', 'send the CSV file as the request body; it was empty, nothing was stored');
-    const entry = await deps.blob.write(name, body);
+    let entry;
+    try {
+      // The body ends in an error when the request is aborted, so the store drops what it was writing.
+      entry = await deps.blob.write(name, body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>(), { signal: c.req.raw.signal }));
+    } catch (e) {
+      // A connection cut mid-body (a client gone, a server stopping): the store kept nothing, so no task.
+      if (c.req.raw.signal.aborted || isCutOff(e)) {
+        throw httpError(400, 'UPLOAD_ABORTED', `the upload of "${name}" was cut off before its end; nothing was stored`);
+      }
+      throw e;
+    }
     const { task, created } = await enqueueFile(deps.db, entry);
     deps.onTaskQueued?.();
     return c.json({ file: entry, created, task: taskView(task) }, 202);
@@ -50,4 +60,9 @@ async function nonEmpty(body: ReadableStream<Uint8Array> | null): Promise<Readab
     },
     cancel: (reason) => reader.cancel(reason),
   });
+}
+
+function isCutOff(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (e instanceof Error && /aborted/i.test(e.message));
 }

@@ -1,20 +1,26 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
-import { assertPlainFileName, type BlobEntry, type BlobStore } from '../../ports/blob-store.port.ts';
+import { assertPlainFileName, isLoadableFileName, type BlobEntry, type BlobStore } from '../../ports/blob-store.port.ts';
+import { fileVersion, openFileRange } from './file-range.ts';
 
-/** The Blob container as a local folder (the default, `var/blob`); version = size and modification time. */
+/**
+ * The Blob container as a local folder (the default, `var/blob`); version = size and modification time.
+ * A file copied in is visible while it is written, so list() marks a file `settling` until it is stable: the
+ * same size and mtime as at the previous list(). Dotfiles and `*.partial` files (uploads in progress) are never listed.
+ */
 export async function openLocalFolderStore(dir: string): Promise<BlobStore> {
   const root = resolve(dir);
   await mkdir(root, { recursive: true });
+  let observed = new Map<string, string>(); // name → version at the previous list()
 
   const entry = async (name: string): Promise<BlobEntry | null> => {
     try {
       const s = await stat(join(root, name));
-      return s.isFile() ? { name, version: `${s.size}-${Math.trunc(s.mtimeMs)}`, size: s.size } : null;
+      return s.isFile() ? { name, version: fileVersion(s), size: s.size } : null;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;
@@ -23,19 +29,19 @@ export async function openLocalFolderStore(dir: string): Promise<BlobStore> {
 
   return {
     async list() {
-      const names = (await readdir(root)).filter((n) => n.toLowerCase().endsWith('.csv') && !n.startsWith('.'));
-      const entries = await Promise.all(names.sort().map(entry));
-      return entries.filter((e): e is BlobEntry => e !== null);
+      const names = (await readdir(root)).filter((n) => isLoadableFileName(n) && !n.startsWith('.') && !n.toLowerCase().endsWith('.partial'));
+      const entries = (await Promise.all(names.sort().map(entry))).filter((e): e is BlobEntry => e !== null);
+      const listed = entries.map((e) => (observed.get(e.name) === e.version ? e : { ...e, settling: true }));
+      observed = new Map(entries.map((e) => [e.name, e.version]));
+      return listed;
     },
     async stat(name) {
       assertPlainFileName(name);
       return entry(name);
     },
-    async open(name, start = 0) {
+    async open(name, opts = {}) {
       assertPlainFileName(name);
-      if (!(await entry(name))) throw new Error(`file "${name}" not found in ${root}`);
-      const stream = createReadStream(join(root, name), { start, highWaterMark: 1 << 18 });
-      return Readable.toWeb(stream) as ReadableStream<Uint8Array>;
+      return openFileRange(join(root, name), { ...opts, name, location: root });
     },
     async write(name, body) {
       assertPlainFileName(name);

@@ -27,6 +27,8 @@ import {
   LIST_TASKS,
   MIGRATION_LOCK,
   RENEW,
+  RELEASE,
+  RESUME,
   RETRY,
   splitSqlBatches,
 } from './mssql.sql.ts';
@@ -91,6 +93,15 @@ export function createMssqlDatabase(exec: SqlExecutor): Database {
       if (!isTaskId(taskId)) return false;
       const rows = await exec.query(RENEW, { id: int(taskId), owner: nvarchar(owner), now: bigint(now), expires: bigint(now + leaseMs) });
       return count(rows) > 0;
+    },
+    async release(taskId, owner, now) {
+      if (!isTaskId(taskId)) return false;
+      return count(await exec.query(RELEASE, { id: int(taskId), owner: nvarchar(owner), now: bigint(now) })) > 0;
+    },
+    async resume(taskId, owner, now, leaseMs) {
+      if (!isTaskId(taskId)) return null;
+      const [row] = await exec.query(RESUME, { id: int(taskId), owner: nvarchar(owner), now: bigint(now), expires: bigint(now + leaseMs) });
+      return row ? taskFromRecord(row) : null;
     },
     async finish(taskId, owner, outcome, now) {
       if (!isTaskId(taskId)) return false;

@@ -83,6 +83,16 @@ export const FINISH = `UPDATE tasks SET status = @status, error = @error, finish
 WHERE id = @id AND lease_owner = @owner AND status = N'running';
 SELECT @@ROWCOUNT AS n;`;
 
+export const RELEASE = `UPDATE tasks SET status = N'queued', lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
+WHERE id = @id AND lease_owner = @owner AND status = N'running';
+SELECT @@ROWCOUNT AS n;`;
+
+export const RESUME = `UPDATE tasks SET status = N'running', error = NULL, finished_at = NULL, lease_owner = @owner,
+  lease_expires_at = @expires, attempts = attempts + 1, started_at = COALESCE(started_at, @now), updated_at = @now
+OUTPUT inserted.*
+WHERE id = @id AND table_name IS NOT NULL
+  AND (status IN (N'failed', N'queued') OR (status = N'running' AND lease_expires_at < @now));`;
+
 export const RETRY = `UPDATE tasks SET status = N'queued', error = NULL, finished_at = NULL, updated_at = @now
 OUTPUT inserted.*
 WHERE id = @id AND status = N'failed' AND table_name IS NOT NULL;`;

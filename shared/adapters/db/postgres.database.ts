@@ -24,6 +24,8 @@ import {
   HIRED_BY_QUARTER,
   HIRING_ABOVE_AVERAGE,
   RENEW,
+  RELEASE,
+  RESUME,
   RETRY,
 } from './postgres.sql.ts';
 import { copyText, encodeLine, storableText } from './postgres-copy.ts';
@@ -225,6 +227,15 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
     async renew(taskId, owner, now, leaseMs) {
       if (!isRowId(taskId)) return false;
       return ((await query(RENEW, [taskId, owner, now, now + leaseMs])).rowCount ?? 0) > 0;
+    },
+    async release(taskId, owner, now) {
+      if (!isRowId(taskId)) return false;
+      return ((await query(RELEASE, [taskId, owner, now])).rowCount ?? 0) > 0;
+    },
+    async resume(taskId, owner, now, leaseMs) {
+      if (!isRowId(taskId)) return null;
+      const { rows } = await query(RESUME, [taskId, owner, now, now + leaseMs]);
+      return rows.length > 0 ? taskFromRecord(rows[0] as TaskRecord) : null;
     },
     async finish(taskId, owner, outcome, now) {
       if (!isRowId(taskId)) return false;

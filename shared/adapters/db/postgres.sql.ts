@@ -71,6 +71,14 @@ export const FINISH = `UPDATE tasks SET status = $3, error = $4, finished_at = $
   lease_owner = NULL, lease_expires_at = NULL
 WHERE id = $1 AND lease_owner = $2 AND status = 'running'`;
 
+export const RELEASE = `UPDATE tasks SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, updated_at = $3::bigint
+WHERE id = $1 AND lease_owner = $2 AND status = 'running'`;
+
+export const RESUME = `UPDATE tasks SET status = 'running', error = NULL, finished_at = NULL, lease_owner = $2,
+  lease_expires_at = $4::bigint, attempts = attempts + 1, started_at = COALESCE(started_at, $3::bigint), updated_at = $3::bigint
+WHERE id = $1 AND table_name IS NOT NULL
+  AND (status IN ('failed', 'queued') OR (status = 'running' AND lease_expires_at < $3::bigint)) RETURNING *`;
+
 export const RETRY = `UPDATE tasks SET status = 'queued', error = NULL, finished_at = NULL, updated_at = $2::bigint
 WHERE id = $1 AND status = 'failed' AND table_name IS NOT NULL RETURNING *`;
 

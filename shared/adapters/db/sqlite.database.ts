@@ -147,6 +147,13 @@ export function openSqliteDatabase(file: string): Database {
     async renew(taskId, owner, now, leaseMs) {
       return st().renew.run({ id: taskId, owner, now, expires: now + leaseMs }).changes > 0;
     },
+    async release(taskId, owner, now) {
+      return st().release.run({ id: taskId, owner, now }).changes > 0;
+    },
+    async resume(taskId, owner, now, leaseMs) {
+      const row = st().resume.get({ id: taskId, owner, now, expires: now + leaseMs }) as TaskRecord | undefined;
+      return row ? taskFromRecord(row) : null;
+    },
     async finish(taskId, owner, outcome, now) {
       const status = outcome.error === null ? 'done' : 'failed';
       return st().finish.run({ id: taskId, owner, status, error: outcome.error, now }).changes > 0;
@@ -244,6 +251,12 @@ function prepareStatements(db: BetterSqlite3.Database) {
     finish: db.prepare(`UPDATE tasks SET status = @status, error = @error, finished_at = @now, updated_at = @now,
         lease_owner = NULL, lease_expires_at = NULL
       WHERE id = @id AND lease_owner = @owner AND status = 'running'`),
+    release: db.prepare(`UPDATE tasks SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
+      WHERE id = @id AND lease_owner = @owner AND status = 'running'`),
+    resume: db.prepare(`UPDATE tasks SET status = 'running', error = NULL, finished_at = NULL, lease_owner = @owner,
+        lease_expires_at = @expires, attempts = attempts + 1, started_at = COALESCE(started_at, @now), updated_at = @now
+      WHERE id = @id AND table_name IS NOT NULL
+        AND (status IN ('failed', 'queued') OR (status = 'running' AND lease_expires_at < @now)) RETURNING *`),
     retry: db.prepare(`UPDATE tasks SET status = 'queued', error = NULL, finished_at = NULL, updated_at = @now
       WHERE id = @id AND status = 'failed' AND table_name IS NOT NULL RETURNING *`),
     listTasks: db.prepare('SELECT * FROM tasks ORDER BY id DESC LIMIT ? OFFSET ?'),
