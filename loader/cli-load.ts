@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { TABLES, tableForFile, type TableName } from '../shared/domain/tables.ts';
 import type { Database } from '../shared/ports/database.port.ts';
 import { runTask } from '../shared/service/run-task.ts';
+import type { RetryOptions } from '../shared/service/retry.ts';
 import { progressBar } from './cli-output.ts';
 
 export interface LoadedFile {
@@ -25,7 +26,7 @@ export class CliError extends Error {}
 export async function loadFiles(
   db: Database,
   paths: string[],
-  opts: { batchSize: number; leaseMs: number; table?: TableName; progress: boolean },
+  opts: { batchSize: number; leaseMs: number; retry?: RetryOptions; table?: TableName; progress: boolean },
 ): Promise<LoadedFile[]> {
   const files = await Promise.all(
     paths.map(async (path) => {
@@ -58,6 +59,7 @@ export async function loadFiles(
       owner,
       batchSize: opts.batchSize,
       leaseMs: opts.leaseMs,
+      retry: opts.retry,
       onProgress: (p) => bar?.update(p.bytesRead, p.bytesTotal, `line ${p.line}`),
     });
     bar?.done();

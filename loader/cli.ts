@@ -57,14 +57,14 @@ async function main(argv: string[]): Promise<number> {
       await runServer(config, log, { http: false, loader: true, sample: values.sample });
       return -1;
     case 'migrate': {
-      const db = await openDatabase(config.databaseUrl);
+      const db = await openDatabase(config.databaseUrl, { timeouts: config.databaseTimeouts });
       await db.close();
       process.stdout.write(`migrations applied (${db.dialect})\n`);
       return 0;
     }
   }
 
-  const db = await openDatabase(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl, { timeouts: config.databaseTimeouts });
   try {
     switch (command) {
       case 'load': {
@@ -73,6 +73,7 @@ async function main(argv: string[]): Promise<number> {
         const results = await loadFiles(db, positionals, {
           batchSize: config.batchSize,
           leaseMs: config.leaseMs,
+          retry: { attempts: config.retryAttempts },
           table: values.table as TableName | undefined,
           progress: !values.json,
         });

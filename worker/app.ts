@@ -10,6 +10,12 @@ import { fileRoutes } from './routes/files.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { legacyRoutes } from './routes/legacy.ts';
 import { answerReport } from './routes/reports.ts';
+import { TransientError } from '../shared/domain/errors.ts';
+import type { RetryOptions } from '../shared/service/retry.ts';
+import { checkHealth } from './health.ts';
+
+/** Seconds a client is asked to wait after a transient failure (503 Retry-After). */
+const RETRY_AFTER_SECONDS = 5;
 
 export interface AppDeps {
   db: Database;
@@ -18,6 +24,8 @@ export interface AppDeps {
   getReport: (name: ReportName, year: number) => Promise<CachedReport>;
   /** Lets an in-process loader start a queued task at once instead of on its next tick. */
   onTaskQueued?: () => void;
+  /** How database calls that failed transiently are retried (attempts: HIREDB_RETRY_ATTEMPTS). */
+  retry?: RetryOptions;
 }
 
 /**
@@ -27,7 +35,10 @@ export interface AppDeps {
 export function createApp(deps: Omit<AppDeps, 'getReport'> & { getReport?: AppDeps['getReport'] }) {
   const full: AppDeps = { ...deps, getReport: deps.getReport ?? createReportCache(deps.db) };
   const app = new Hono();
-  app.get('/health', (c) => c.json({ status: 'ok', database: full.db.dialect, blob: full.blob.describe() }));
+  app.get('/health', async (c) => {
+    const health = await checkHealth(full.db, full.blob);
+    return c.json(health, health.status === 'ok' ? 200 : 503);
+  });
   app.route('/', legacyRoutes(full));
   app.route('/api/v1', batchRoutes(full));
   app.route('/api/v1', fileRoutes(full));
@@ -37,6 +48,12 @@ export function createApp(deps: Omit<AppDeps, 'getReport'> & { getReport?: AppDe
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();
+    if (err instanceof TransientError) {
+      full.log.error('request failed transiently', { method: c.req.method, path: c.req.path, error: String(err) });
+      c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+      const message = `the database or the Blob store is unavailable right now; nothing was written, try again in ${RETRY_AFTER_SECONDS} s`;
+      return c.json({ error: { code: 'TRANSIENT', message } }, 503);
+    }
     full.log.error('request failed', { method: c.req.method, path: c.req.path, error: String(err) });
     return c.json({ error: { code: 'INTERNAL', message: err.message } }, 500);
   });

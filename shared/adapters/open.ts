@@ -1,16 +1,19 @@
-import type { Config } from '../config/config.ts';
+import type { Config, DatabaseTimeouts } from '../config/config.ts';
 import type { BlobStore } from '../ports/blob-store.port.ts';
 import type { Database } from '../ports/database.port.ts';
 
 /** Opens the database DATABASE_URL names (or an Azure SQL ADO connection string) and applies migrations. */
-export async function openDatabase(url: string, opts: { migrate?: boolean } = {}): Promise<Database> {
+export async function openDatabase(
+  url: string,
+  opts: { migrate?: boolean; timeouts?: DatabaseTimeouts } = {},
+): Promise<Database> {
   let db: Database;
   if (url.startsWith('sqlite:')) {
     const { openSqliteDatabase } = await import('./db/sqlite.database.ts');
     db = openSqliteDatabase(url.slice('sqlite:'.length) || 'var/hiredb.sqlite');
   } else if (/^postgres(ql)?:\/\//.test(url)) {
     const { openPostgresDatabase } = await import('./db/postgres.database.ts');
-    db = await openPostgresDatabase(url);
+    db = await openPostgresDatabase(url, { timeouts: opts.timeouts });
   } else {
     const { openMssqlDatabase } = await import('./db/mssql.database.ts');
     db = await openMssqlDatabase(url);

@@ -13,6 +13,15 @@ export interface Config {
   batchSize: number;
   loadConcurrency: number;
   leaseMs: number;
+  /** Tries of a database call that failed transiently, the first included. */
+  retryAttempts: number;
+  /** Bounds on every database call: opening a connection, and one statement. */
+  databaseTimeouts: DatabaseTimeouts;
+}
+
+export interface DatabaseTimeouts {
+  connectMs: number;
+  statementMs: number;
 }
 
 const int = (min: number, max: number) =>
@@ -43,6 +52,9 @@ const SCHEMA = {
   BATCH_SIZE: int(1, 100_000),
   LOAD_CONCURRENCY: int(1, 64),
   LOAD_LEASE_MS: int(1000, 3_600_000),
+  HIREDB_RETRY_ATTEMPTS: int(1, 100),
+  DATABASE_CONNECT_TIMEOUT_MS: int(100, 600_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: int(100, 86_400_000),
   AZURE_BLOB_CONTAINER: v.pipe(v.string(), v.regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name')),
 } as const;
 
@@ -55,6 +67,9 @@ const DEFAULTS: Record<keyof typeof SCHEMA, string> = {
   BATCH_SIZE: '1000',
   LOAD_CONCURRENCY: '2',
   LOAD_LEASE_MS: '30000',
+  HIREDB_RETRY_ATTEMPTS: '5',
+  DATABASE_CONNECT_TIMEOUT_MS: '10000',
+  DATABASE_STATEMENT_TIMEOUT_MS: '60000',
   AZURE_BLOB_CONTAINER: 'hiredb',
 };
 
@@ -88,5 +103,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     batchSize: get('BATCH_SIZE') as number,
     loadConcurrency: get('LOAD_CONCURRENCY') as number,
     leaseMs: get('LOAD_LEASE_MS') as number,
+    retryAttempts: get('HIREDB_RETRY_ATTEMPTS') as number,
+    databaseTimeouts: {
+      connectMs: get('DATABASE_CONNECT_TIMEOUT_MS') as number,
+      statementMs: get('DATABASE_STATEMENT_TIMEOUT_MS') as number,
+    },
   };
 }

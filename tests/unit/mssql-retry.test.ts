@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sqlErrorNumber } from '../../shared/adapters/db/mssql-executor.ts';
-import { isTransient } from '../../shared/service/retry.ts';
+import { isTransientMssqlError as isTransient } from '../../shared/adapters/db/mssql-transient.ts';
 
 describe('retry of SQL Server failures', () => {
   const coded = (code: string) => Object.assign(new Error(code), { code });
