@@ -3,6 +3,7 @@ import { COLUMNS, type DimensionTable, type RowOf, type TableName } from '../../
 import type { NewTask } from '../../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../../domain/reports.ts';
 import {
+  CheckpointGapError,
   LeaseLostError,
   type BatchResult,
   type Database,
@@ -246,8 +247,16 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
       rejects.map((r) => (r.id === null ? null : storableText(r.id))),
       rejects.map((r) => storableText(r.raw)),
       rejects.map((r) => r.reasons.join(',')),
+      checkpoint.fromLine ?? null,
     ]);
-    if (advanced.rowCount === 0) throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
+    if (advanced.rowCount === 0) {
+      const { rows } = await client.query('SELECT checkpoint_line, lease_owner, status FROM tasks WHERE id = $1', [checkpoint.taskId]);
+      const t = rows[0] as { checkpoint_line: number; lease_owner: string | null; status: string } | undefined;
+      if (t?.lease_owner === checkpoint.owner && t.status === 'running' && checkpoint.fromLine !== undefined) {
+        throw new CheckpointGapError(checkpoint.taskId, checkpoint.fromLine, t.checkpoint_line);
+      }
+      throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
+    }
   }
 
   const tasks: TaskRepository = {

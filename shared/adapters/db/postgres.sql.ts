@@ -50,7 +50,7 @@ UPDATE tasks SET checkpoint_line = $3::bigint, bytes_read = $4::bigint,
   processed = processed + $5::bigint + $6::bigint + $7::bigint,
   inserted = inserted + $5::bigint, already_exists = already_exists + $6::bigint,
   rejected = rejected + $7::bigint, updated_at = $8::bigint
-WHERE id = $1 AND lease_owner = $2 AND status = 'running'`;
+WHERE id = $1 AND lease_owner = $2 AND status = 'running' AND ($13::bigint IS NULL OR checkpoint_line = $13::bigint)`;
 
 export const ENQUEUE = `
 INSERT INTO tasks (dedupe_key, file_name, file_version, table_name, slice_start, slice_limit, status, error,

@@ -7,6 +7,7 @@ import type { HiredByQuarterRow, HiringAboveAverageRow } from '../../domain/repo
 import { yearBounds } from '../../domain/reports.ts';
 import { TransientError } from '../../domain/errors.ts';
 import {
+  CheckpointGapError,
   LeaseLostError,
   type BatchResult,
   type Database,
@@ -131,8 +132,15 @@ export function openSqliteDatabase(file: string): Database {
           already_exists: result.already_exists,
           rejected: checkpoint.rejects.length,
           now: Date.now(),
+          from: checkpoint.fromLine ?? null,
         });
-        if (advanced.changes === 0) throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
+        if (advanced.changes === 0) {
+          const t = s.taskById.get(checkpoint.taskId) as TaskRecord | undefined;
+          if (t?.lease_owner === checkpoint.owner && t.status === 'running' && checkpoint.fromLine !== undefined) {
+            throw new CheckpointGapError(checkpoint.taskId, checkpoint.fromLine, Number(t.checkpoint_line));
+          }
+          throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
+        }
       }
       return result;
     },
@@ -247,7 +255,7 @@ function prepareStatements(db: BetterSqlite3.Database) {
         processed = processed + @inserted + @already_exists + @rejected,
         inserted = inserted + @inserted, already_exists = already_exists + @already_exists,
         rejected = rejected + @rejected, updated_at = @now
-      WHERE id = @id AND lease_owner = @owner AND status = 'running'`),
+      WHERE id = @id AND lease_owner = @owner AND status = 'running' AND (@from IS NULL OR checkpoint_line = @from)`),
     enqueue: db.prepare(`
       INSERT INTO tasks (dedupe_key, file_name, file_version, table_name, slice_start, slice_limit, status, error,
         bytes_total, lease_owner, lease_expires_at, attempts, created_at, updated_at, started_at, finished_at)
