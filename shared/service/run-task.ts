@@ -86,10 +86,11 @@ export async function runTask(
   }
   try {
     await withRetry(() => db.tasks.finish(task.id, opts.owner, { error }, now()), opts.retry);
-  } catch {
+  } catch (e) {
     // The outcome could not be recorded (the database is unreachable or full). The lease is no longer
     // renewed, so the task is claimed again once it lapses, and resumes from its checkpoint.
-    return task;
+    const why = e instanceof Error ? e.message : String(e);
+    return { ...task, error: error ? `${error} (and the task could not be marked failed: ${why})` : `the task could not be marked done: ${why}` };
   }
   return latest();
 }
