@@ -142,6 +142,16 @@ describe('hiredb serve on a PostgreSQL that goes away', { timeout: 180_000 }, ()
     expect(down.body).toEqual({ status: 'unavailable', database: 'down', blob: 'ok' });
     expect(down.text).not.toContain(s.home.blobDir);
     expect(down.text).not.toContain(String(pg.port));
+    // A batch that cannot reach the database after its retries: 503, Retry-After, code TRANSIENT.
+    const batch = await http(`${s.server.url}/api/v1/departments/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ id: 100, department: 'Late' }]),
+    });
+    expect(batch.status).toBe(503);
+    expect(batch.headers.get('retry-after')).toBe('5');
+    expect(batch.body.error.code).toBe('TRANSIENT');
+    expect(batch.text).not.toContain(String(pg.port));
     // The loader keeps polling and claiming through the outage.
     await waitFor('the loader to fail a few polls', async () =>
       (s.server.output().stderr.match(/polling the Blob container failed|claiming a task failed/g) ?? []).length >= 2 ? true : undefined,
