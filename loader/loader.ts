@@ -76,9 +76,7 @@ export function startLoader(db: Database, blob: BlobStore, opts: LoaderOptions):
       onOutage: 'release',
     });
     if (done.status === 'running') {
-      opts.log.error('task interrupted: the database is unreachable; it resumes from its checkpoint once its lease lapses', {
-        task: task.id,
-      });
+      opts.log.error('task interrupted; it resumes from its checkpoint once its lease lapses', { task: task.id, error: done.error });
     } else if (done.status === 'failed') opts.log.error('task failed', { task: task.id, error: done.error });
     else opts.log.info(`task ${done.status}`, { task: task.id, ...done.summary });
   };

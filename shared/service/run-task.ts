@@ -15,7 +15,7 @@ const COMMITS_IN_FLIGHT = 4;
 /** Times one run starts over from the stored checkpoint after finding an earlier commit lost. */
 const GAP_RESTARTS = 5;
 
-/** A task whose database outages outlast the retries this many claims in a row ends failed. */
+/** On its 10th claim, a task whose database outage still outlasts the retries ends failed instead of waiting. */
 const CLAIMS_BEFORE_OUTAGE_FAILS = 10;
 
 export interface RunTaskOptions {
@@ -78,7 +78,8 @@ export async function runTask(
   } catch (e) {
     if (e instanceof LeaseLostError || leaseLost) return latest(); // another loader owns it now
     if (isTransientError(e) && opts.onOutage === 'release' && task.attempts < CLAIMS_BEFORE_OUTAGE_FAILS) {
-      return task; // left to its lease, no longer renewed: claimed again once the database answers
+      // Left to its lease, no longer renewed: claimed again once the database answers.
+      return { ...task, error: e.message };
     }
     error = e instanceof Error ? e.message : String(e);
   } finally {
