@@ -345,11 +345,12 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
         );
       });
       for (const m of readMigrations('postgres')) {
-        await transaction('BEGIN', async (client) => {
+        // A migration may rewrite a large table: it is not held to the statement timeout of everyday calls.
+        await transaction('BEGIN; SET LOCAL statement_timeout = 0', async (client) => {
           await client.query(LOCK, [migrationLock]);
           const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
           if (done.rows.length > 0) return;
-          await client.query(m.sql);
+          await client.query({ text: m.sql, query_timeout: 86_400_000 } as pg.QueryConfig);
           await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [m.version, Date.now()]);
         });
       }
