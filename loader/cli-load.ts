@@ -6,6 +6,7 @@ import type { Database } from '../shared/ports/database.port.ts';
 import { openFileRange } from '../shared/adapters/blob/file-range.ts';
 import { enqueueFile } from '../shared/service/enqueue-file.ts';
 import { runTask } from '../shared/service/run-task.ts';
+import type { RetryOptions } from '../shared/service/retry.ts';
 import { progressBar } from './cli-output.ts';
 
 export interface LoadedFile {
@@ -37,7 +38,15 @@ export class LoadInterrupted extends CliError {
 export async function loadFiles(
   db: Database,
   paths: string[],
-  opts: { batchSize: number; leaseMs: number; table?: TableName; progress: boolean; restart?: boolean; note?: (line: string) => void },
+  opts: {
+    batchSize: number;
+    leaseMs: number;
+    retry?: RetryOptions;
+    table?: TableName;
+    progress: boolean;
+    restart?: boolean;
+    note?: (line: string) => void;
+  },
 ): Promise<LoadedFile[]> {
   const note = opts.note ?? ((line: string) => process.stderr.write(line + '\n'));
   const files = await Promise.all(
@@ -87,6 +96,7 @@ export async function loadFiles(
         batchSize: opts.batchSize,
         leaseMs: opts.leaseMs,
         signal: stopping.signal,
+        retry: opts.retry,
         onProgress: (p) => bar?.update(p.bytesRead, p.bytesTotal, `line ${p.line}`),
       });
       bar?.done();

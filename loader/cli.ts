@@ -30,7 +30,7 @@ interface Command {
 const FORMATS = ['table', 'json', 'csv'] as const;
 
 /** Commands that only read: they refuse a SQLite file that does not exist instead of creating an empty one. */
-const readOnly = (config: Config) => openDatabase(config.databaseUrl, { mustExist: true });
+const readOnly = (config: Config) => openDatabase(config.databaseUrl, { mustExist: true, timeouts: config.databaseTimeouts });
 
 async function withDatabase<T>(open: Promise<Database>, work: (db: Database) => Promise<T>): Promise<T> {
   const db = await open;
@@ -71,10 +71,11 @@ const COMMANDS: Record<string, Command> = {
     async run({ values, positionals, config }) {
       const table = values.table as string | undefined;
       if (table !== undefined && !isTableName(table)) throw new CliError(`unknown table "${table}"; expected ${TABLES.join(', ')}`);
-      return withDatabase(openDatabase(config.databaseUrl), async (db) => {
+      return withDatabase(openDatabase(config.databaseUrl, { timeouts: config.databaseTimeouts }), async (db) => {
         const results = await loadFiles(db, positionals, {
           batchSize: config.batchSize,
           leaseMs: config.leaseMs,
+          retry: { attempts: config.retryAttempts },
           table: table as TableName | undefined,
           progress: !values.json,
           restart: Boolean(values.restart),
@@ -161,7 +162,7 @@ const COMMANDS: Record<string, Command> = {
     options: {},
     args: { min: 0, max: 0 },
     async run({ config }) {
-      const db = await openDatabase(config.databaseUrl);
+      const db = await openDatabase(config.databaseUrl, { timeouts: config.databaseTimeouts });
       await db.close();
       process.stdout.write(`migrations applied (${db.dialect})\n`);
       return 0;

@@ -8,6 +8,7 @@ import type { Database } from '../shared/ports/database.port.ts';
 import type { Logger } from '../shared/platform/logger.ts';
 import { runTask } from '../shared/service/run-task.ts';
 import { enqueueFile } from '../shared/service/enqueue-file.ts';
+import type { RetryOptions } from '../shared/service/retry.ts';
 
 export interface LoaderOptions {
   schedule: string;
@@ -15,6 +16,8 @@ export interface LoaderOptions {
   /** Tasks loaded at the same time by this process. */
   concurrency: number;
   leaseMs: number;
+  /** How database calls that failed transiently are retried (attempts: HIREDB_RETRY_ATTEMPTS). */
+  retry?: RetryOptions;
   log: Logger;
   owner?: string;
 }
@@ -43,6 +46,9 @@ export function startLoader(db: Database, blob: BlobStore, opts: LoaderOptions):
   let stopped = false;
   const stopping = new AbortController();
   let filling: Promise<void> | null = null;
+  // Tasks this process is running: a claim that returns one of them (its lease lapsed while a commit was
+  // stuck) must not start it a second time.
+  const running = new Set<number>();
 
   const poll = async () => {
     for (const entry of await blob.list()) {
@@ -70,9 +76,13 @@ export function startLoader(db: Database, blob: BlobStore, opts: LoaderOptions):
       batchSize: opts.batchSize,
       leaseMs: opts.leaseMs,
       signal: stopping.signal,
+      retry: opts.retry,
+      onOutage: 'release',
     });
-    if (done.status === 'running' && done.lease_owner === owner) return release(done);
-    if (done.status === 'failed') opts.log.error('task failed', { task: task.id, error: done.error });
+    if (done.status === 'running' && stopping.signal.aborted && done.lease_owner === owner) return release(done);
+    if (done.status === 'running') {
+      opts.log.error('task interrupted; it resumes from its checkpoint once its lease lapses', { task: task.id, error: done.error });
+    } else if (done.status === 'failed') opts.log.error('task failed', { task: task.id, error: done.error });
     else opts.log.info(`task ${done.status}`, { task: task.id, ...done.summary });
   };
 
@@ -83,17 +93,25 @@ export function startLoader(db: Database, blob: BlobStore, opts: LoaderOptions):
   };
 
   // Claims tasks while this process has free slots; a finished task frees a slot and claims again.
+  // Never rejects: a claim that fails (the database is down) is logged and tried again on the next tick.
   const fill = (): Promise<void> => {
     filling ??= (async () => {
       while (!stopped && queue.size + queue.pending < opts.concurrency) {
         const task = await db.tasks.claim(owner, Date.now(), opts.leaseMs);
         if (!task) break;
+        if (running.has(task.id)) continue;
+        running.add(task.id);
         queue
           .add(() => run(task))
-          .catch((e) => opts.log.error('task crashed', { task: task.id, error: String(e) }))
-          .finally(() => void fill());
+          .catch((e) => opts.log.error('task stopped by an error; it resumes once its lease lapses', { task: task.id, error: String(e) }))
+          .finally(() => {
+            running.delete(task.id);
+            void fill();
+          });
       }
-    })().finally(() => (filling = null));
+    })()
+      .catch((e) => opts.log.error('claiming a task failed', { error: String(e) }))
+      .finally(() => (filling = null));
     return filling;
   };
 
@@ -104,11 +122,7 @@ export function startLoader(db: Database, blob: BlobStore, opts: LoaderOptions):
     } catch (e) {
       opts.log.error('polling the Blob container failed', { blob: blob.describe(), error: String(e) });
     }
-    try {
-      await fill();
-    } catch (e) {
-      opts.log.error('claiming a task failed', { error: String(e) });
-    }
+    await fill();
   };
 
   const job = CronJob.from({ cronTime: opts.schedule, onTick: tick, start: true, waitForCompletion: true });

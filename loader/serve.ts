@@ -25,14 +25,21 @@ export async function seedSample(blobDir: string, log: Logger): Promise<void> {
 
 /** `hiredb serve` / `hiredb loader`: the HTTP worker and/or the loader in this process, until a signal. */
 export async function runServer(config: Config, log: Logger, opts: { http: boolean; loader: boolean; sample: boolean }) {
-  const db = await openDatabase(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl, { timeouts: config.databaseTimeouts });
   const blob = await openBlobStore(config);
   if (opts.sample && !config.azureStorageConnectionString) await seedSample(config.blobDir, log);
 
   let loader: Loader | null = null;
   let server: Awaited<ReturnType<typeof serveOnNode>> | null = null;
   if (opts.http) {
-    const app = createApp({ db, blob, log, legacyWaitMs: config.legacyWaitMs, onTaskQueued: () => void loader?.tick() });
+    const app = createApp({
+      db,
+      blob,
+      log,
+      legacyWaitMs: config.legacyWaitMs,
+      retry: { attempts: config.retryAttempts },
+      onTaskQueued: () => void loader?.tick(),
+    });
     // Listening first: a port in use ends start-up before any task is claimed.
     server = await serveOnNode(app, { port: config.port, host: config.host }).catch(async (e) => {
       await db.close();
@@ -47,6 +54,7 @@ export async function runServer(config: Config, log: Logger, opts: { http: boole
       batchSize: config.batchSize,
       concurrency: config.loadConcurrency,
       leaseMs: config.leaseMs,
+      retry: { attempts: config.retryAttempts },
       log,
     });
     log.info('loader started', { owner: loader.owner, schedule: config.loadSchedule, blob: blob.describe() });

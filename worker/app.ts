@@ -9,6 +9,11 @@ import { legacyRoutes } from './routes/legacy.ts';
 import { homeRoutes } from './routes/home.ts';
 import { allowedMethods } from './allowed-methods.ts';
 import { answerReport } from './routes/reports.ts';
+import { TransientError } from '../shared/domain/errors.ts';
+import { checkHealth } from './health.ts';
+
+/** Seconds a client is asked to wait after a transient failure (503 Retry-After). */
+const RETRY_AFTER_SECONDS = 5;
 
 /**
  * The HTTP side of HireDB, written against Web-standard APIs only, so the same app runs on Node,
@@ -17,7 +22,10 @@ import { answerReport } from './routes/reports.ts';
 export function createApp(deps: Omit<AppDeps, 'getReport'> & { getReport?: AppDeps['getReport'] }) {
   const full: AppDeps = { ...deps, getReport: deps.getReport ?? createReportCache(deps.db) };
   const app = new Hono();
-  app.get('/health', (c) => c.json({ status: 'ok', database: full.db.dialect, blob: full.blob.describe() }));
+  app.get('/health', async (c) => {
+    const health = await checkHealth(full.db, full.blob);
+    return c.json(health, health.status === 'ok' ? 200 : 503);
+  });
   app.route('/', homeRoutes());
   app.route('/', legacyRoutes(full));
   app.route('/api/v1', batchRoutes(full));
@@ -35,6 +43,12 @@ export function createApp(deps: Omit<AppDeps, 'getReport'> & { getReport?: AppDe
   });
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();
+    if (err instanceof TransientError) {
+      full.log.error('request failed transiently', { method: c.req.method, path: c.req.path, error: String(err) });
+      c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+      const message = `the database or the Blob store is unavailable right now; nothing was written, try again in ${RETRY_AFTER_SECONDS} s`;
+      return c.json({ error: { code: 'TRANSIENT', message } }, 503);
+    }
     full.log.error('request failed', { method: c.req.method, path: c.req.path, error: String(err) });
     return c.json({ error: { code: 'INTERNAL', message: err.message } }, 500);
   });

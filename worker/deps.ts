@@ -3,6 +3,7 @@ import type { Database } from '../shared/ports/database.port.ts';
 import type { Logger } from '../shared/platform/logger.ts';
 import type { ReportName } from '../shared/domain/reports.ts';
 import type { CachedReport } from './report-cache.ts';
+import type { RetryOptions } from '../shared/service/retry.ts';
 
 /** What the HTTP app is built from; each runtime's entry point passes its own adapters in. */
 export interface AppDeps {
@@ -14,4 +15,6 @@ export interface AppDeps {
   onTaskQueued?: () => void;
   /** How long an original-API load waits for its task before answering 202 (LEGACY_WAIT_MS). */
   legacyWaitMs?: number;
+  /** How database calls that failed transiently are retried (attempts: HIREDB_RETRY_ATTEMPTS). */
+  retry?: RetryOptions;
 }

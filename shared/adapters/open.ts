@@ -1,4 +1,4 @@
-import type { Config } from '../config/config.ts';
+import type { Config, DatabaseTimeouts } from '../config/config.ts';
 import type { BlobStore } from '../ports/blob-store.port.ts';
 import type { Database } from '../ports/database.port.ts';
 
@@ -6,7 +6,10 @@ import type { Database } from '../ports/database.port.ts';
  * Opens the database DATABASE_URL names (or an Azure SQL ADO connection string) and applies migrations.
  * `mustExist` (read-only commands) refuses a SQLite file that is not there instead of creating it.
  */
-export async function openDatabase(url: string, opts: { migrate?: boolean; mustExist?: boolean } = {}): Promise<Database> {
+export async function openDatabase(
+  url: string,
+  opts: { migrate?: boolean; mustExist?: boolean; timeouts?: DatabaseTimeouts } = {},
+): Promise<Database> {
   let db: Database;
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
@@ -17,7 +20,7 @@ export async function openDatabase(url: string, opts: { migrate?: boolean; mustE
     db = openSqliteDatabase(file);
   } else if (/^postgres(ql)?:\/\//.test(url)) {
     const { openPostgresDatabase } = await import('./db/postgres.database.ts');
-    db = await openPostgresDatabase(url);
+    db = await openPostgresDatabase(url, { timeouts: opts.timeouts });
   } else {
     const { openMssqlDatabase } = await import('./db/mssql.database.ts');
     db = await openMssqlDatabase(url);

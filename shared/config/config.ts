@@ -14,6 +14,15 @@ export interface Config {
   loadConcurrency: number;
   leaseMs: number;
   legacyWaitMs: number;
+  /** Tries of a database call that failed transiently, the first included. */
+  retryAttempts: number;
+  /** Bounds on every database call: opening a connection, and one statement. */
+  databaseTimeouts: DatabaseTimeouts;
+}
+
+export interface DatabaseTimeouts {
+  connectMs: number;
+  statementMs: number;
 }
 
 const int = (min: number, max: number) =>
@@ -46,6 +55,9 @@ const SCHEMA = {
   LOAD_CONCURRENCY: int(1, 64),
   LOAD_LEASE_MS: int(1000, 3_600_000),
   LEGACY_WAIT_MS: int(0, 3_600_000),
+  HIREDB_RETRY_ATTEMPTS: int(1, 100),
+  DATABASE_CONNECT_TIMEOUT_MS: int(100, 600_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: int(100, 86_400_000),
   AZURE_BLOB_CONTAINER: v.pipe(v.string(), v.regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name')),
 } as const;
 
@@ -59,6 +71,9 @@ const DEFAULTS: Record<keyof typeof SCHEMA, string> = {
   LOAD_CONCURRENCY: '2',
   LOAD_LEASE_MS: '30000',
   LEGACY_WAIT_MS: '60000',
+  HIREDB_RETRY_ATTEMPTS: '5',
+  DATABASE_CONNECT_TIMEOUT_MS: '10000',
+  DATABASE_STATEMENT_TIMEOUT_MS: '60000',
   AZURE_BLOB_CONTAINER: 'hiredb',
 };
 
@@ -96,5 +111,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     loadConcurrency: get('LOAD_CONCURRENCY') as number,
     leaseMs: get('LOAD_LEASE_MS') as number,
     legacyWaitMs: get('LEGACY_WAIT_MS') as number,
+    retryAttempts: get('HIREDB_RETRY_ATTEMPTS') as number,
+    databaseTimeouts: {
+      connectMs: get('DATABASE_CONNECT_TIMEOUT_MS') as number,
+      statementMs: get('DATABASE_STATEMENT_TIMEOUT_MS') as number,
+    },
   };
 }

@@ -10,6 +10,12 @@ export interface TaskCheckpoint {
   owner: string;
   /** Last file line covered by this batch (its outcome is committed with it). */
   line: number;
+  /**
+   * The checkpoint this batch continues from (the previous batch's line). When given and the task's
+   * checkpoint is elsewhere (an earlier commit was lost in a server crash), the commit writes nothing and
+   * throws CheckpointGapError.
+   */
+  fromLine?: number;
   bytesRead: number;
   /** Rejected records of this batch; stored in the rejects table and added to the task's counts. */
   rejects: Reject[];
@@ -29,6 +35,13 @@ export class LeaseLostError extends Error {
   constructor(taskId: number, owner: string) {
     super(`task ${taskId}: lease of ${owner} was lost to another loader`);
     this.name = 'LeaseLostError';
+  }
+}
+
+export class CheckpointGapError extends Error {
+  constructor(taskId: number, expected: number, found: number) {
+    super(`task ${taskId}: its checkpoint is at line ${found}, not ${expected} (an earlier commit was lost); the load resumes from line ${found}`);
+    this.name = 'CheckpointGapError';
   }
 }
 

@@ -5,6 +5,7 @@ import type { Summary } from '../domain/task.ts';
 import type { Database } from '../ports/database.port.ts';
 import { dimensionsFor } from './dimensions.ts';
 import { newLoadContext, validateRecord } from './validate.ts';
+import { withRetry, type RetryOptions } from './retry.ts';
 
 export const MAX_BATCH_ROWS = 1000;
 export type BatchMode = 'partial' | 'atomic';
@@ -37,11 +38,12 @@ export async function ingestBatch(
   table: TableName,
   items: BatchItem[],
   mode: BatchMode,
+  retry?: RetryOptions,
 ): Promise<BatchOutcome> {
   if (items.length < 1 || items.length > MAX_BATCH_ROWS) {
     throw new RangeError(`a batch holds 1 to ${MAX_BATCH_ROWS} rows, got ${items.length}`);
   }
-  const ctx = newLoadContext(table, await dimensionsFor(db, table));
+  const ctx = newLoadContext(table, await withRetry(() => dimensionsFor(db, table), retry));
   const rows: RowOf[TableName][] = [];
   const errors: BatchError[] = [];
   items.forEach((item, index) => {
@@ -53,7 +55,7 @@ export async function ingestBatch(
     }
   });
   const aborted = mode === 'atomic' && errors.length > 0;
-  const written = rows.length > 0 && !aborted ? await db.insertBatch(table, rows) : { inserted: 0, already_exists: 0 };
+  const written = rows.length > 0 && !aborted ? await withRetry(() => db.insertBatch(table, rows), retry) : { inserted: 0, already_exists: 0 };
   return {
     processed: items.length,
     inserted: written.inserted,

@@ -1,51 +1,37 @@
 import { isTransientError } from '../domain/errors.ts';
 
-/** Error codes of failures that go away by themselves: lost connections, timeouts, serialization conflicts, deadlocks. */
-const TRANSIENT = new Set([
-  // Node sockets; tedious: ETIMEOUT (connect or request timeout), ESOCKET, ECLOSE / ECONNCLOSED (connection closed).
-  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ETIMEOUT', 'ESOCKET', 'ECLOSE', 'ECONNCLOSED',
-  'SQLITE_BUSY',
-  // PostgreSQL SQLSTATEs: serialization failure, deadlock, shutdown, connection failures.
-  '40001', '40P01', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004',
-]);
-
-/**
- * SQL Server / Azure SQL error numbers (tedious's `err.number`) worth another try: deadlock victim (1205);
- * database unavailable or failing over (4060, 4221, 40197, 40613); service busy or at its resource
- * limits (40501, 10928, 10929, 49918, 49919, 49920).
- */
-const TRANSIENT_NUMBERS = new Set([1205, 4060, 4221, 10928, 10929, 40197, 40501, 40613, 49918, 49919, 49920]);
-
-export function isTransient(error: unknown): boolean {
-  if (isTransientError(error)) return true;
-  // tedious rejects with an AggregateError when the server sent several errors for one request.
-  if (error instanceof AggregateError) return error.errors.some(isTransient);
-  const { code, number } = (error ?? {}) as { code?: unknown; number?: unknown };
-  if (typeof code === 'string' && TRANSIENT.has(code)) return true;
-  if (typeof number === 'number' && TRANSIENT_NUMBERS.has(number)) return true;
-  const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|connection lost|socket hang up|Connection lost/i.test(message);
-}
-
 export interface RetryOptions {
+  /** Tries in all, the first included (HIREDB_RETRY_ATTEMPTS, default 5). */
   attempts?: number;
+  /** The wait before the second try; it doubles with each further try. */
   baseDelayMs?: number;
+  /** The longest wait between two tries. */
+  maxDelayMs?: number;
+  /** A number in [0, 1); Math.random unless a test fixes it. */
+  random?: () => number;
 }
 
+export const DEFAULT_RETRY_ATTEMPTS = 5;
+
 /**
- * Runs `fn`, retrying transient failures with exponential backoff; other errors pass straight through.
+ * Runs `fn`, retrying a TransientError (adapters decide what is transient) with exponential backoff and
+ * full jitter: the n-th wait is a random time up to baseDelayMs * 2^(n-1), at least half of it, so that
+ * many clients failing together do not come back together. Other errors pass straight through.
  * `fn` is told the attempt number (1, 2, …) so that a retry can first check whether the failed attempt
  * in fact took effect.
  */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions = {}): Promise<T> {
-  const attempts = opts.attempts ?? Number(globalThis.process?.env?.HIREDB_RETRY_ATTEMPTS ?? 5);
+  const attempts = opts.attempts ?? DEFAULT_RETRY_ATTEMPTS;
   const base = opts.baseDelayMs ?? 200;
+  const max = opts.maxDelayMs ?? 10_000;
+  const random = opts.random ?? Math.random;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (e) {
-      if (attempt >= attempts || !isTransient(e)) throw e;
-      await new Promise((r) => setTimeout(r, base * 2 ** (attempt - 1)));
+      if (attempt >= attempts || !isTransientError(e)) throw e;
+      const ceiling = Math.min(max, base * 2 ** (attempt - 1));
+      await new Promise((r) => setTimeout(r, ceiling / 2 + (random() * ceiling) / 2));
     }
   }
 }

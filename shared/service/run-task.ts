@@ -1,15 +1,22 @@
 import PQueue from 'p-queue';
 import type { Task } from '../domain/task.ts';
 import type { TableName } from '../domain/tables.ts';
-import { LeaseLostError, type Database } from '../ports/database.port.ts';
+import { CheckpointGapError, LeaseLostError, type Database } from '../ports/database.port.ts';
 import type { ByteSource } from '../csv/read-records.ts';
 import { dimensionsFor } from './dimensions.ts';
 import type { PreparedBatch } from './prepare-batches.ts';
 import { prepareBatchesInThread } from './prepare-in-thread.ts';
-import { withRetry } from './retry.ts';
+import { isTransientError } from '../domain/errors.ts';
+import { withRetry, type RetryOptions } from './retry.ts';
 
 /** Batches of one task sending rows at the same time (measured: 4 beats 2 by ~10% on PostgreSQL). */
 const COMMITS_IN_FLIGHT = 4;
+
+/** Times one run starts over from the stored checkpoint after finding an earlier commit lost. */
+const GAP_RESTARTS = 5;
+
+/** On its 10th claim, a task whose database outage still outlasts the retries ends failed instead of waiting. */
+const CLAIMS_BEFORE_OUTAGE_FAILS = 10;
 
 export interface RunTaskOptions {
   /** Who holds the task's lease (a loader process, or the CLI). */
@@ -25,6 +32,15 @@ export interface RunTaskOptions {
   signal?: AbortSignal;
   /** Called after each committed batch with how far the task has come. */
   onProgress?: (progress: { taskId: number; line: number; bytesRead: number; bytesTotal: number }) => void;
+  /** How database calls that failed transiently are retried (attempts: HIREDB_RETRY_ATTEMPTS). */
+  retry?: RetryOptions;
+  /**
+   * A transient failure that outlasts the retries (the database is down): 'fail' ends the task failed
+   * with the error (the default, for a caller that gives up, like the CLI); 'release' leaves it to its
+   * lease, which is no longer renewed, so that once the database is back a loader (this one or another)
+   * claims it and resumes it from its checkpoint.
+   */
+  onOutage?: 'fail' | 'release';
 }
 
 /**
@@ -41,31 +57,70 @@ export async function runTask(
   const now = opts.now ?? Date.now;
   const renewEvery = Math.max(250, Math.floor(opts.leaseMs / 3));
   let leaseLost = false;
+  // The lease is renewed only while commits proceed: once a commit has been waited for during a whole lease
+  // period (it hangs, or keeps failing), renewals stop, so the lease lapses and another loader can take over.
+  const commits: CommitWatch = { pending: 0, since: now() };
   const renewal = setInterval(() => {
+    if (commits.pending > 0 && now() - commits.since > opts.leaseMs) return;
     db.tasks.renew(task.id, opts.owner, now(), opts.leaseMs).then(
       (held) => (leaseLost ||= !held),
       () => {}, // a failed renewal is retried on the next tick; the commit itself checks the lease
     );
   }, renewEvery);
+  const latest = async () => (await db.tasks.get(task.id).catch(() => null)) ?? task;
   let error: string | null = null;
   try {
-    const stopped = await loadFile(db, task, open, opts);
-    if (stopped) return (await db.tasks.get(task.id))!;
+    // A server crash can lose a commit that was already answered (they do not wait for the WAL flush):
+    // the next commit finds the checkpoint short of where it continues from, and the load goes on from there.
+    for (let restarts = 0, from = task; ; restarts++) {
+      try {
+        const stopped = await loadFile(db, from, open, opts, commits);
+        if (stopped) return latest();
+        break;
+      } catch (e) {
+        if (!(e instanceof CheckpointGapError) || restarts >= GAP_RESTARTS) throw e;
+        from = (await withRetry(() => db.tasks.get(task.id), opts.retry)) ?? task;
+      }
+    }
   } catch (e) {
-    if (e instanceof LeaseLostError || leaseLost) return (await db.tasks.get(task.id))!; // another loader owns it now
+    if (e instanceof LeaseLostError || leaseLost) return latest(); // another loader owns it now
+    if (isTransientError(e) && opts.onOutage === 'release' && task.attempts < CLAIMS_BEFORE_OUTAGE_FAILS) {
+      // Left to its lease, no longer renewed: claimed again once the database answers.
+      return { ...task, error: e.message };
+    }
     error = e instanceof Error ? e.message : String(e);
   } finally {
     clearInterval(renewal);
   }
-  await withRetry(() => db.tasks.finish(task.id, opts.owner, { error }, now()));
-  return (await db.tasks.get(task.id))!;
+  try {
+    await withRetry(() => db.tasks.finish(task.id, opts.owner, { error }, now()), opts.retry);
+  } catch (e) {
+    // The outcome could not be recorded (the database is unreachable or full). The lease is no longer
+    // renewed, so the task is claimed again once it lapses, and resumes from its checkpoint.
+    const why = e instanceof Error ? e.message : String(e);
+    return { ...task, error: error ? `${error} (and the task could not be marked failed: ${why})` : `the task could not be marked done: ${why}` };
+  }
+  return latest();
+}
+
+/** Commits started and not yet ended, and since when the oldest of them has been waited for. */
+interface CommitWatch {
+  pending: number;
+  since: number;
 }
 
 /** Loads the file; true when the signal stopped it before its end. */
-async function loadFile(db: Database, task: Task, open: () => Promise<ByteSource>, opts: RunTaskOptions): Promise<boolean> {
+async function loadFile(
+  db: Database,
+  task: Task,
+  open: () => Promise<ByteSource>,
+  opts: RunTaskOptions,
+  watch: CommitWatch,
+): Promise<boolean> {
+  const now = opts.now ?? Date.now;
   const table = task.table_name as TableName;
   if (opts.signal?.aborted) return true;
-  const dims = await withRetry(() => dimensionsFor(db, table));
+  const dims = await withRetry(() => dimensionsFor(db, table), opts.retry);
   const slice = task.slice_start === null ? null : { start: task.slice_start, limit: task.slice_limit ?? 0 };
   const batches = prepareBatchesInThread(await open(), table, dims, {
     batchSize: opts.batchSize,
@@ -76,19 +131,28 @@ async function loadFile(db: Database, task: Task, open: () => Promise<ByteSource
   const commits = new PQueue({ concurrency: COMMITS_IN_FLIGHT });
   let failure: unknown = null;
   let previous: Promise<unknown> = Promise.resolve();
-  const commit = async (batch: PreparedBatch, after: Promise<unknown>) => {
-    await withRetry(async (attempt) => {
-      // A commit whose answer was lost may have gone through: its checkpoint says so.
-      if (attempt > 1 && (await db.tasks.get(task.id))!.checkpoint_line >= batch.lastLine) return;
-      await db.insertBatch(table, batch.rows, {
-        taskId: task.id,
-        owner: opts.owner,
-        line: batch.lastLine,
-        bytesRead: batch.bytesRead,
-        rejects: batch.rejects,
-        after,
-      });
-    });
+  let fromLine = task.checkpoint_line;
+  const commit = async (batch: PreparedBatch, after: Promise<unknown>, from: number) => {
+    if (watch.pending++ === 0) watch.since = now();
+    try {
+      await withRetry(async (attempt) => {
+        if (failure) throw failure; // an earlier batch failed: this one would only roll back behind it
+        // A commit whose answer was lost may have gone through: its checkpoint says so.
+        if (attempt > 1 && (await db.tasks.get(task.id))!.checkpoint_line >= batch.lastLine) return;
+        await db.insertBatch(table, batch.rows, {
+          taskId: task.id,
+          owner: opts.owner,
+          line: batch.lastLine,
+          fromLine: from,
+          bytesRead: batch.bytesRead,
+          rejects: batch.rejects,
+          after,
+        });
+      }, opts.retry);
+    } finally {
+      watch.pending--;
+      watch.since = now();
+    }
     opts.onProgress?.({ taskId: task.id, line: batch.lastLine, bytesRead: batch.bytesRead, bytesTotal: task.bytes_total });
   };
   let stopped = false;
@@ -100,7 +164,9 @@ async function loadFile(db: Database, task: Task, open: () => Promise<ByteSource
       break;
     }
     const after = previous;
-    previous = commits.add(() => commit(batch, after));
+    const from = fromLine;
+    fromLine = batch.lastLine;
+    previous = commits.add(() => commit(batch, after, from));
     previous.catch((e) => (failure ??= e));
   }
   await commits.onIdle();

@@ -1,4 +1,5 @@
-// A TCP proxy in front of PostgreSQL that can be cut and restored, or made to lose the answer to a COMMIT.
+// A TCP proxy in front of PostgreSQL that can be cut and restored, black-hole its live connections, or
+// lose the answer to a COMMIT.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export interface Proxy {
@@ -11,7 +12,12 @@ export interface Proxy {
    * is destroyed first (the client cannot tell whether its transaction committed).
    */
   loseNextCommitAnswer(): void;
-  stats: { cut: number; refused: number; lostCommitAnswers: number };
+  /**
+   * A half-open network (a failover, a partition): every open connection stays open but silently drops all
+   * bytes both ways, forever; new connections are refused until restore().
+   */
+  blackHole(): void;
+  stats: { cut: number; refused: number; lostCommitAnswers: number; blackHoled: number; droppedBytes: number };
   close(): Promise<void>;
 }
 
@@ -19,7 +25,8 @@ const COMMIT_QUERY = Buffer.from('COMMIT\0');
 
 export async function startProxy(target: URL): Promise<Proxy> {
   const sockets = new Set<Socket>();
-  const stats = { cut: 0, refused: 0, lostCommitAnswers: 0 };
+  const stats = { cut: 0, refused: 0, lostCommitAnswers: 0, blackHoled: 0, droppedBytes: 0 };
+  const silencers = new Set<() => void>();
   let refusing = false;
   let armed = false;
   const server: Server = createServer((client) => {
@@ -32,13 +39,24 @@ export async function startProxy(target: URL): Promise<Proxy> {
     sockets.add(client);
     sockets.add(upstream);
     let commitSent = false;
+    let silent = false;
+    const silence = () => {
+      silent = true;
+      stats.blackHoled++;
+    };
+    silencers.add(silence);
     const drop = () => {
       client.destroy();
       upstream.destroy();
       sockets.delete(client);
       sockets.delete(upstream);
+      silencers.delete(silence);
     };
     client.on('data', (data: Buffer) => {
+      if (silent) {
+        stats.droppedBytes += data.length;
+        return;
+      }
       // A simple-protocol query message: 'Q', int32 length, text, NUL.
       const at = data.indexOf(COMMIT_QUERY);
       if (armed && at >= 5 && data[at - 5] === 0x51) {
@@ -48,6 +66,10 @@ export async function startProxy(target: URL): Promise<Proxy> {
       upstream.write(data);
     });
     upstream.on('data', (data: Buffer) => {
+      if (silent) {
+        stats.droppedBytes += data.length;
+        return;
+      }
       if (commitSent) {
         stats.lostCommitAnswers++;
         drop();
@@ -79,6 +101,12 @@ export async function startProxy(target: URL): Promise<Proxy> {
     loseNextCommitAnswer() {
       armed = true;
     },
+    blackHole() {
+      refusing = true;
+      for (const silence of silencers) silence();
+      silencers.clear();
+    },
+
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

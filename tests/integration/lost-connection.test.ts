@@ -135,7 +135,6 @@ beforeAll(async () => {
 
 afterEach(() => {
   proxy?.restore();
-  delete process.env.HIREDB_RETRY_ATTEMPTS;
 });
 
 afterAll(async () => {
@@ -175,7 +174,6 @@ describe('a lost database connection during a load', () => {
   });
 
   it('cut for longer than the retries: the task ends failed with the error, keeps what it committed, and resumes on retry', async () => {
-    process.env.HIREDB_RETRY_ATTEMPTS = '3'; // 200 + 400 ms of backoff, then the load gives up
     const { db, schema } = await openSchema(proxy.url);
     await loadDimensions(db);
     // The outage lasts until the load has given up: the task is marked failed once the database is back.
@@ -191,6 +189,7 @@ describe('a lost database connection during a load', () => {
     };
     let batches = 0;
     const failed = await load(observed, 'hired_employees.csv', {
+      retry: { attempts: 3 }, // at most 200 + 400 ms of backoff, then the load gives up
       onProgress: () => {
         if (++batches === 20) proxy.cut();
       },
@@ -287,8 +286,11 @@ describe('a lost database connection in a real `hiredb loader` process', () => {
       const hired = async () =>
         (await q(`SELECT id::int, status, checkpoint_line::int AS line FROM ${schema}.tasks WHERE table_name = 'hired_employees'`).catch(() => []))[0];
       await waitFor('the hired_employees task to be running', async () => ((await hired())?.line > 1_000 ? true : undefined), 30_000, 5);
+      const before = { ...proxy.stats };
       proxy.cut();
-      await new Promise((r) => setTimeout(r, 500));
+      // The cut hit live connections of the loader, and the loader tried to reconnect while it lasted.
+      expect(proxy.stats.cut).toBeGreaterThan(before.cut);
+      await waitFor('a reconnection to be refused', async () => (proxy.stats.refused > before.refused ? true : undefined), 10_000, 5);
       proxy.restore();
       const end = await waitFor(
         'the task to end or the loader to exit',

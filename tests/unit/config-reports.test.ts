@@ -30,6 +30,8 @@ describe('loadConfig: defaults', () => {
       loadConcurrency: 2,
       leaseMs: 30000,
       legacyWaitMs: 60000,
+      retryAttempts: 5,
+      databaseTimeouts: { connectMs: 10000, statementMs: 60000 },
     });
   });
 
@@ -74,6 +76,8 @@ describe('loadConfig: defaults', () => {
       loadConcurrency: 4,
       leaseMs: 60000,
       legacyWaitMs: 5000,
+      retryAttempts: 5,
+      databaseTimeouts: { connectMs: 10000, statementMs: 60000 },
     });
   });
 
@@ -97,6 +101,11 @@ describe('loadConfig: bad values throw a ConfigError naming the variable', () =>
     ['DATABASE_URL', 'var/hiredb.sqlite'],
     ['LOAD_CONCURRENCY', '0'],
     ['LOAD_LEASE_MS', '10'],
+    ['HIREDB_RETRY_ATTEMPTS', 'abc'],
+    ['HIREDB_RETRY_ATTEMPTS', '0'],
+    ['HIREDB_RETRY_ATTEMPTS', '101'],
+    ['DATABASE_CONNECT_TIMEOUT_MS', 'soon'],
+    ['DATABASE_STATEMENT_TIMEOUT_MS', '0'],
     ['AZURE_BLOB_CONTAINER', 'Bad_Name'],
   ])('%s=%s', (name, value) => {
     let error: unknown = null;

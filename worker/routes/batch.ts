@@ -41,7 +41,7 @@ export function batchRoutes(deps: AppDeps) {
     if (items.length < 1 || items.length > MAX_BATCH_ROWS) {
       throw httpError(400, 'BAD_BATCH_SIZE', `a batch holds 1 to ${MAX_BATCH_ROWS} rows, got ${items.length}; nothing was written`);
     }
-    const outcome = await ingestBatch(deps.db, table, items, mode);
+    const outcome = await ingestBatch(deps.db, table, items, mode, deps.retry);
     const { aborted, ...body } = outcome;
     return c.json(body, aborted ? 422 : 200);
   });

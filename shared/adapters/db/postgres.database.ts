@@ -1,8 +1,9 @@
 import pg from 'pg';
-import type { DimensionTable, RowOf, TableName } from '../../domain/tables.ts';
+import { COLUMNS, type DimensionTable, type RowOf, type TableName } from '../../domain/tables.ts';
 import type { NewTask } from '../../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../../domain/reports.ts';
 import {
+  CheckpointGapError,
   LeaseLostError,
   type BatchResult,
   type Database,
@@ -23,12 +24,14 @@ import {
   FINISH,
   HIRED_BY_QUARTER,
   HIRING_ABOVE_AVERAGE,
+  INSERT_NEW,
   RENEW,
   RELEASE,
   RESUME,
   RETRY,
 } from './postgres.sql.ts';
 import { copyText, encodeLine, storableText } from './postgres-copy.ts';
+import { isConnectionUsable, toDomainError } from './postgres-errors.ts';
 
 export { copyTextField } from './postgres-copy.ts';
 
@@ -37,6 +40,15 @@ export interface PostgresOptions {
   schema?: string;
   /** Connections in the pool (default 10). */
   poolSize?: number;
+  timeouts?: {
+    /** Opening a connection, or waiting for a free one in the pool (default 10 s). */
+    connectMs?: number;
+    /**
+     * One statement on the server (statement_timeout), and a transaction left idle
+     * (idle_in_transaction_session_timeout); the client gives up on an answer 2 s later (default 60 s).
+     */
+    statementMs?: number;
+  };
 }
 
 /** Unquoted identifiers only: the name goes into search_path and must not change case or need quoting. */
@@ -55,6 +67,8 @@ const TYPES: pg.CustomTypesConfig = {
 };
 
 const UNIQUE_VIOLATION = '23505';
+/** How long the client waits for a statement's answer beyond the server's own statement_timeout. */
+const ANSWER_GRACE_MS = 2_000;
 
 const isRowId = (n: number): boolean => Number.isSafeInteger(n);
 
@@ -82,11 +96,21 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
   }
   const split = splitOptions(url);
   const settings = [split.options, '-c TimeZone=UTC', schema ? `-c search_path=${schema}` : null].filter(Boolean);
+  const connectMs = opts.timeouts?.connectMs ?? 10_000;
+  const statementMs = opts.timeouts?.statementMs ?? 60_000;
+  // Every call is bounded: a refused or silent server, a lost answer and a connection whose peer vanished
+  // (TCP keepalive) all end in an error, which the retry policy sees as transient.
   const pool = new pg.Pool({
     connectionString: split.url,
     max: opts.poolSize ?? 10,
     options: settings.join(' '),
     types: TYPES,
+    connectionTimeoutMillis: connectMs,
+    statement_timeout: statementMs,
+    idle_in_transaction_session_timeout: statementMs,
+    query_timeout: statementMs + ANSWER_GRACE_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: Math.min(10_000, statementMs),
   });
   // An idle connection that dies is dropped by the pool and replaced on the next checkout; without a
   // listener its error event would crash the process.
@@ -99,7 +123,12 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
   }
 
   async function transaction<T>(begin: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw toDomainError(err);
+    }
     // A checked-out connection that drops emits 'error' with no pool listening: keep it as this
     // transaction's failure (a transient one, so the batch is retried) instead of crashing the process.
     let lost: Error | null = null;
@@ -116,22 +145,33 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
       release();
       return result;
     } catch (err) {
-      try {
-        await client.query('ROLLBACK');
-        release();
-      } catch (rollbackError) {
-        release(rollbackError as Error); // the connection is unusable: destroy it
+      if (lost || !isConnectionUsable(err)) {
+        release((lost ?? err) as Error); // the connection is broken or its answer overdue: destroy it
+      } else {
+        try {
+          await client.query('ROLLBACK');
+          release();
+        } catch (rollbackError) {
+          release(rollbackError as Error); // the connection is unusable: destroy it
+        }
       }
-      throw lost ?? err;
+      throw toDomainError(lost ?? err);
     }
   }
 
-  const query = async (text: string, values?: unknown[]) => pool.query(text, values);
+  const query = async (text: string, values?: unknown[]) => {
+    try {
+      return await pool.query(text, values);
+    } catch (err) {
+      throw toDomainError(err);
+    }
+  };
 
   /**
-   * Rows go straight into their table with COPY, after one query for which of their ids are present.
-   * A concurrent writer that inserts one of those ids in between makes the COPY fail with a unique
-   * violation; the batch is then rolled back and tried again, and the second look sees that row.
+   * A file load's rows go straight into their table with COPY, after one query for which of their ids are
+   * present. A concurrent writer that inserts one of those ids in between makes the COPY fail with a unique
+   * violation; the batch is then rolled back and written again with INSERT … ON CONFLICT DO NOTHING, which
+   * is also how a batch request (no checkpoint) writes: concurrent requests on overlapping ids all succeed.
    */
   async function insertBatch(
     table: TableName,
@@ -144,24 +184,39 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
     // A file load's batch commits with its checkpoint, so it need not wait for the WAL flush: if the server
     // crashes, rows and checkpoint are lost together and the task resumes before them.
     const begin = checkpoint ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN';
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await transaction(begin, async (client) => {
-          const existing = await existingIds(client, table, rows);
-          const fresh = existing.size === 0 ? lines : lines.filter((_, i) => !existing.has(rows[i].id));
-          if (fresh.length > 0) await copyText(client, COPY_INTO[table], fresh);
-          // The rows above take no lock another batch of this task needs; the shared rows below (version,
-          // task) are locked only once the previous batch has committed, so batches cannot deadlock.
-          await checkpoint?.after;
-          const result = { inserted: fresh.length, already_exists: rows.length - fresh.length };
-          if (checkpoint) await advanceTask(client, checkpoint, result);
-          else if (fresh.length > 0) await client.query(BUMP_VERSION);
-          return result;
-        });
-      } catch (err) {
-        if ((err as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= 5) throw err;
-      }
+    const write = (copy: boolean) =>
+      transaction(begin, async (client) => {
+        const inserted = copy ? await copyNew(client, table, rows, lines) : await insertNew(client, table, rows);
+        // The rows above take no lock another batch of this task needs; the shared rows below (version,
+        // task) are locked only once the previous batch has committed, so batches cannot deadlock.
+        await checkpoint?.after;
+        const result = { inserted, already_exists: rows.length - inserted };
+        if (checkpoint) await advanceTask(client, checkpoint, result);
+        else if (inserted > 0) await client.query(BUMP_VERSION);
+        return result;
+      });
+    if (!checkpoint) return write(false);
+    try {
+      return await write(true);
+    } catch (err) {
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      return write(false);
     }
+  }
+
+  async function copyNew(client: pg.PoolClient, table: TableName, rows: RowOf[TableName][], lines: string[]) {
+    const existing = await existingIds(client, table, rows);
+    const fresh = existing.size === 0 ? lines : lines.filter((_, i) => !existing.has(rows[i].id));
+    if (fresh.length > 0) await copyText(client, COPY_INTO[table], fresh);
+    return fresh.length;
+  }
+
+  async function insertNew(client: pg.PoolClient, table: TableName, rows: RowOf[TableName][]) {
+    if (rows.length === 0) return 0;
+    const sorted = [...rows].sort((a, b) => a.id - b.id);
+    const columns = COLUMNS[table] as readonly string[];
+    const values = columns.map((c) => sorted.map((r) => (r as unknown as Record<string, unknown>)[c]));
+    return (await client.query(INSERT_NEW[table], values)).rowCount ?? 0;
   }
 
   async function existingIds(client: pg.PoolClient, table: TableName, rows: RowOf[TableName][]): Promise<Set<number>> {
@@ -194,8 +249,16 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
       rejects.map((r) => (r.id === null ? null : storableText(r.id))),
       rejects.map((r) => storableText(r.raw)),
       rejects.map((r) => r.reasons.join(',')),
+      checkpoint.fromLine ?? null,
     ]);
-    if (advanced.rowCount === 0) throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
+    if (advanced.rowCount === 0) {
+      const { rows } = await client.query('SELECT checkpoint_line, lease_owner, status FROM tasks WHERE id = $1', [checkpoint.taskId]);
+      const t = rows[0] as { checkpoint_line: number; lease_owner: string | null; status: string } | undefined;
+      if (t?.lease_owner === checkpoint.owner && t.status === 'running' && checkpoint.fromLine !== undefined) {
+        throw new CheckpointGapError(checkpoint.taskId, checkpoint.fromLine, t.checkpoint_line);
+      }
+      throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
+    }
   }
 
   const tasks: TaskRepository = {
@@ -293,11 +356,12 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
         );
       });
       for (const m of readMigrations('postgres')) {
-        await transaction('BEGIN', async (client) => {
+        // A migration may rewrite a large table: it is not held to the statement timeout of everyday calls.
+        await transaction('BEGIN; SET LOCAL statement_timeout = 0', async (client) => {
           await client.query(LOCK, [migrationLock]);
           const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
           if (done.rows.length > 0) return;
-          await client.query(m.sql);
+          await client.query({ text: m.sql, query_timeout: 86_400_000 } as pg.QueryConfig);
           await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [m.version, Date.now()]);
         });
       }

@@ -7,6 +7,21 @@ export const COPY_INTO: Record<TableName, string> = {
   hired_employees: 'COPY hired_employees (id, name, datetime, department_id, job_id) FROM STDIN',
 };
 
+/**
+ * Rows given as one array per column, inserted in id order (the caller sorts them, so concurrent writers
+ * take their row locks in the same order and cannot deadlock); a row whose id is present is skipped, and
+ * RETURNING names the rows that went in.
+ */
+export const INSERT_NEW: Record<TableName, string> = {
+  departments: `INSERT INTO departments (id, department)
+    SELECT * FROM unnest($1::int[], $2::text[]) ORDER BY 1 ON CONFLICT (id) DO NOTHING RETURNING id`,
+  jobs: `INSERT INTO jobs (id, job)
+    SELECT * FROM unnest($1::int[], $2::text[]) ORDER BY 1 ON CONFLICT (id) DO NOTHING RETURNING id`,
+  hired_employees: `INSERT INTO hired_employees (id, name, datetime, department_id, job_id)
+    SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::int[], $5::int[]) ORDER BY 1
+    ON CONFLICT (id) DO NOTHING RETURNING id`,
+};
+
 /** Ids of a batch already in the table: one index range scan when the ids are dense, a lookup each otherwise. */
 export const EXISTING_IN_RANGE: Record<TableName, string> = {
   departments: 'SELECT id FROM departments WHERE id BETWEEN $1 AND $2',
@@ -35,7 +50,7 @@ UPDATE tasks SET checkpoint_line = $3::bigint, bytes_read = $4::bigint,
   processed = processed + $5::bigint + $6::bigint + $7::bigint,
   inserted = inserted + $5::bigint, already_exists = already_exists + $6::bigint,
   rejected = rejected + $7::bigint, updated_at = $8::bigint
-WHERE id = $1 AND lease_owner = $2 AND status = 'running'`;
+WHERE id = $1 AND lease_owner = $2 AND status = 'running' AND ($13::bigint IS NULL OR checkpoint_line = $13::bigint)`;
 
 export const ENQUEUE = `
 INSERT INTO tasks (dedupe_key, file_name, file_version, table_name, slice_start, slice_limit, status, error,

@@ -5,7 +5,9 @@ import { COLUMNS, TABLES, type DimensionTable, type RowOf, type TableName } from
 import type { NewTask, Task } from '../../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../../domain/reports.ts';
 import { yearBounds } from '../../domain/reports.ts';
+import { TransientError } from '../../domain/errors.ts';
 import {
+  CheckpointGapError,
   LeaseLostError,
   type BatchResult,
   type Database,
@@ -66,6 +68,23 @@ per_department AS (
 SELECT id, department, hired FROM per_department
 WHERE hired * (SELECT COUNT(*) FROM per_department) > (SELECT SUM(hired) FROM per_department)`;
 
+/** Another process holds the write lock beyond busy_timeout: worth another try, unlike SQLITE_FULL and the rest. */
+const isBusy = (e: unknown): boolean => /^SQLITE_BUSY/.test(String((e as { code?: unknown })?.code ?? ''));
+
+/** The driver's error in the domain's terms: SQLITE_BUSY becomes a TransientError (with the original as cause). */
+function toDomainError(e: unknown): unknown {
+  return isBusy(e) ? new TransientError(`SQLite: ${(e as Error).message}`, { cause: e }) : e;
+}
+
+/** Runs `fn`, turning a busy database into a TransientError. */
+async function translated<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw toDomainError(e);
+  }
+}
+
 /** SQLite adapter (better-sqlite3): the embedded default, one file under var/. */
 export function openSqliteDatabase(file: string): Database {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -113,14 +132,21 @@ export function openSqliteDatabase(file: string): Database {
           already_exists: result.already_exists,
           rejected: checkpoint.rejects.length,
           now: Date.now(),
+          from: checkpoint.fromLine ?? null,
         });
-        if (advanced.changes === 0) throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
+        if (advanced.changes === 0) {
+          const t = s.taskById.get(checkpoint.taskId) as TaskRecord | undefined;
+          if (t?.lease_owner === checkpoint.owner && t.status === 'running' && checkpoint.fromLine !== undefined) {
+            throw new CheckpointGapError(checkpoint.taskId, checkpoint.fromLine, Number(t.checkpoint_line));
+          }
+          throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
+        }
       }
       return result;
     },
   );
 
-  const tasks: TaskRepository = {
+  const rawTasks: TaskRepository = {
     async enqueue(t: NewTask, now: number) {
       const row = st().enqueue.get({
         key: taskDedupeKey(t),
@@ -178,6 +204,10 @@ export function openSqliteDatabase(file: string): Database {
     },
   };
 
+  const tasks = Object.fromEntries(
+    Object.entries(rawTasks).map(([name, fn]) => [name, (...args: unknown[]) => translated(() => (fn as (...a: unknown[]) => unknown)(...args))]),
+  ) as unknown as TaskRepository;
+
   const reports: ReportQueries = {
     async hiredByQuarter(year) {
       return db.prepare(HIRED_BY_QUARTER).all(...yearBounds(year)) as HiredByQuarterRow[];
@@ -206,11 +236,10 @@ export function openSqliteDatabase(file: string): Database {
     },
     async insertBatch<T extends TableName>(table: T, rows: RowOf[T][], checkpoint?: TaskCheckpoint) {
       await checkpoint?.after; // SQLite has one writer: the previous batch's commit simply goes first
-      return insertBatch.immediate(table, rows, checkpoint);
+      return translated(() => insertBatch.immediate(table, rows, checkpoint));
     },
     async dimensionIds(table: DimensionTable) {
-      const ids = db.prepare(`SELECT id FROM ${table === 'departments' ? 'departments' : 'jobs'}`).pluck().all() as number[];
-      return new Set(ids);
+      return translated(() => new Set(db.prepare(`SELECT id FROM ${table === 'departments' ? 'departments' : 'jobs'}`).pluck().all() as number[]));
     },
     async dataVersion() {
       return st().version.pluck().get() as number;
@@ -233,7 +262,7 @@ function prepareStatements(db: BetterSqlite3.Database) {
         processed = processed + @inserted + @already_exists + @rejected,
         inserted = inserted + @inserted, already_exists = already_exists + @already_exists,
         rejected = rejected + @rejected, updated_at = @now
-      WHERE id = @id AND lease_owner = @owner AND status = 'running'`),
+      WHERE id = @id AND lease_owner = @owner AND status = 'running' AND (@from IS NULL OR checkpoint_line = @from)`),
     enqueue: db.prepare(`
       INSERT INTO tasks (dedupe_key, file_name, file_version, table_name, slice_start, slice_limit, status, error,
         bytes_total, lease_owner, lease_expires_at, attempts, created_at, updated_at, started_at, finished_at)
