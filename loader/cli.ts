@@ -9,6 +9,7 @@ import { taskView } from '../shared/domain/task-view.ts';
 import { printRejects, printTable } from './cli-output.ts';
 import { CliError, loadFiles } from './cli-load.ts';
 import { runServer } from './serve.ts';
+import { KEYS_USAGE, runKeys } from './cli-keys.ts';
 
 const USAGE = `Usage: hiredb <command> [options]
 
@@ -21,10 +22,11 @@ Commands:
   report <hired-by-quarter|hiring-above-average> [--year Y] [--format table|json|csv]
   tasks [--json]                   the status table, newest first
   migrate                          apply database migrations
+${KEYS_USAGE}
 
 Configuration comes from the environment or .env: DATABASE_URL, BLOB_DIR, PORT, HOST,
 LOAD_SCHEDULE, BATCH_SIZE, LOAD_CONCURRENCY, LOAD_LEASE_MS, AZURE_STORAGE_CONNECTION_STRING,
-AZURE_BLOB_CONTAINER, AZURE_SQL_CONNECTION_STRING.`;
+AZURE_BLOB_CONTAINER, AZURE_SQL_CONNECTION_STRING, HIREDB_AUTH, HIREDB_PUBLIC_REPORTS.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -43,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       format: { type: 'string', default: 'table' },
       table: { type: 'string' },
       limit: { type: 'string' },
+      role: { type: 'string' },
+      name: { type: 'string' },
     },
   });
   loadDotEnv();
@@ -116,6 +120,8 @@ async function main(argv: string[]): Promise<number> {
           );
         return 0;
       }
+      case 'keys':
+        return await runKeys(db, { positionals, role: values.role, name: values.name, json: values.json }, log);
       default:
         throw new CliError(`unknown command "${command}"\n\n${USAGE}`);
     }

@@ -6,6 +6,8 @@ import { openBlobStore, openDatabase } from '../shared/adapters/open.ts';
 import type { Logger } from '../shared/platform/logger.ts';
 import { createApp } from '../worker/app.ts';
 import { serveOnNode } from '../worker/entry/node.ts';
+import { accessAtStart } from '../worker/auth/access-policy.ts';
+import { ConfigError } from '../shared/config/config.ts';
 import { startLoader, type Loader } from './loader.ts';
 
 const SAMPLE_DIR = fileURLToPath(new URL('../data/sample/', import.meta.url));
@@ -23,6 +25,14 @@ export async function seedSample(blobDir: string, log: Logger): Promise<void> {
 /** `hiredb serve` / `hiredb loader`: the HTTP worker and/or the loader in this process, until a signal. */
 export async function runServer(config: Config, log: Logger, opts: { http: boolean; loader: boolean; sample: boolean }) {
   const db = await openDatabase(config.databaseUrl);
+  const start = opts.http
+    ? accessAtStart({ host: config.host, auth: config.auth, publicReports: config.publicReports, keysExist: await db.keys.any() })
+    : null;
+  if (start && !start.ok) {
+    await db.close();
+    throw new ConfigError(start.message);
+  }
+  if (start?.ok && start.notice) log.info(start.notice.warning ? `WARNING: ${start.notice.message}` : start.notice.message);
   const blob = await openBlobStore(config);
   if (opts.sample && !config.azureStorageConnectionString) await seedSample(config.blobDir, log);
 
@@ -39,7 +49,8 @@ export async function runServer(config: Config, log: Logger, opts: { http: boole
   }
   let server: { url: string; close(): Promise<void> } | null = null;
   if (opts.http) {
-    const app = createApp({ db, blob, log, onTaskQueued: () => void loader?.tick() });
+    const access = start?.ok ? start.policy : undefined;
+    const app = createApp({ db, blob, log, access, onTaskQueued: () => void loader?.tick() });
     server = await serveOnNode(app, { port: config.port, host: config.host });
     log.info(`HireDB listening on ${server.url}`, { database: db.dialect });
   }

@@ -13,6 +13,10 @@ export interface Config {
   batchSize: number;
   loadConcurrency: number;
   leaseMs: number;
+  /** HIREDB_AUTH: `off` lets `serve` run without API keys on a non-loopback HOST. */
+  auth: 'auto' | 'off';
+  /** HIREDB_PUBLIC_REPORTS: the two reports are readable without a key. */
+  publicReports: boolean;
 }
 
 const int = (min: number, max: number) =>
@@ -44,6 +48,8 @@ const SCHEMA = {
   LOAD_CONCURRENCY: int(1, 64),
   LOAD_LEASE_MS: int(1000, 3_600_000),
   AZURE_BLOB_CONTAINER: v.pipe(v.string(), v.regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name')),
+  HIREDB_AUTH: v.picklist(['auto', 'off'], 'must be auto or off'),
+  HIREDB_PUBLIC_REPORTS: v.pipe(v.picklist(['true', 'false'], 'must be true or false'), v.transform((s) => s === 'true')),
 } as const;
 
 const DEFAULTS: Record<keyof typeof SCHEMA, string> = {
@@ -56,6 +62,8 @@ const DEFAULTS: Record<keyof typeof SCHEMA, string> = {
   LOAD_CONCURRENCY: '2',
   LOAD_LEASE_MS: '30000',
   AZURE_BLOB_CONTAINER: 'hiredb',
+  HIREDB_AUTH: 'auto',
+  HIREDB_PUBLIC_REPORTS: 'false',
 };
 
 /** A URL's password never reaches a log or an error message. */
@@ -88,5 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     batchSize: get('BATCH_SIZE') as number,
     loadConcurrency: get('LOAD_CONCURRENCY') as number,
     leaseMs: get('LOAD_LEASE_MS') as number,
+    auth: get('HIREDB_AUTH') as Config['auth'],
+    publicReports: get('HIREDB_PUBLIC_REPORTS') as boolean,
   };
 }

@@ -4,6 +4,7 @@ import { tableForFile } from '../../shared/domain/tables.ts';
 import { enqueueFile } from '../../shared/service/enqueue-file.ts';
 import type { AppDeps } from '../app.ts';
 import { httpError } from '../http-error.ts';
+import { noteWrite } from '../auth/context.ts';
 import { taskView } from '../../shared/domain/task-view.ts';
 
 /** `PUT /api/v1/files/:name`: streams a CSV body into the Blob container and queues its load. */
@@ -23,6 +24,7 @@ export function fileRoutes(deps: AppDeps) {
     if (!body) throw httpError(400, 'EMPTY_BODY', 'send the CSV file as the request body');
     const entry = await deps.blob.write(name, body);
     const { task, created } = await enqueueFile(deps.db, entry);
+    noteWrite(c, { task_ids: [task.id] });
     deps.onTaskQueued?.();
     return c.json({ file: entry, created, task: taskView(task) }, 202);
   });

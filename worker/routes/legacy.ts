@@ -3,6 +3,7 @@ import { enqueueFile } from '../../shared/service/enqueue-file.ts';
 import { MAX_BATCH_ROWS } from '../../shared/service/ingest-batch.ts';
 import type { AppDeps } from '../app.ts';
 import { httpError, intParam } from '../http-error.ts';
+import { noteWrite } from '../auth/context.ts';
 import { taskView } from '../../shared/domain/task-view.ts';
 import { answerReport } from './reports.ts';
 
@@ -27,12 +28,14 @@ export function legacyRoutes(deps: AppDeps) {
     }
     const tasks = [];
     for (const entry of present) tasks.push(await queue(entry.name));
+    noteWrite(c, { task_ids: tasks.map((t) => t.id) });
     return c.json({ task_ids: tasks.map((t) => t.id), tasks: tasks.map(taskView) }, 202);
   });
 
   for (const table of ['departments', 'jobs'] as const) {
     app.post(`/${table}`, async (c) => {
       const task = await queue(`${table}.csv`);
+      noteWrite(c, { task_ids: [task.id] });
       return c.json({ task_ids: [task.id], tasks: [taskView(task)] }, 202);
     });
   }
@@ -41,6 +44,7 @@ export function legacyRoutes(deps: AppDeps) {
     const start = intParam('start', c.req.query('start'), { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
     const limit = intParam('limit', c.req.query('limit'), { min: 1, max: MAX_BATCH_ROWS, fallback: MAX_BATCH_ROWS });
     const task = await queue('hired_employees.csv', { start, limit });
+    noteWrite(c, { task_ids: [task.id] });
     return c.json({ task_ids: [task.id], tasks: [taskView(task)] }, 202);
   });
 

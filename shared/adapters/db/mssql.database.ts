@@ -34,6 +34,7 @@ import { REJECT_COLUMNS, STAGING_COLUMNS, rejectRow, stagingDdl, stagingRow } fr
 import { isStorableYear, isTaskId, mssqlDedupeKey, page, yearRange } from './mssql-params.ts';
 import { retryDeadlocks } from './mssql-deadlock.ts';
 import { openMssqlExecutor, type MssqlOptions } from './mssql-tedious.ts';
+import { mssqlApiKeys } from './mssql-api-keys.ts';
 
 export type { MssqlOptions } from './mssql-tedious.ts';
 
@@ -205,6 +206,7 @@ export function createMssqlDatabase(exec: SqlExecutor): Database {
     },
     tasks,
     reports,
+    keys: mssqlApiKeys(exec),
   };
 }
 

@@ -27,6 +27,7 @@ import {
   RETRY,
 } from './postgres.sql.ts';
 import { copyText, encodeLine, storableText } from './postgres-copy.ts';
+import { postgresApiKeys } from './postgres-api-keys.ts';
 
 export { copyTextField } from './postgres-copy.ts';
 
@@ -306,5 +307,6 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
     },
     tasks,
     reports,
+    keys: postgresApiKeys(pool),
   };
 }
