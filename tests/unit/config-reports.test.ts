@@ -29,6 +29,8 @@ describe('loadConfig: defaults', () => {
       batchSize: 1000,
       loadConcurrency: 2,
       leaseMs: 30000,
+      auth: 'auto',
+      publicReports: false,
     });
   });
 
@@ -71,6 +73,8 @@ describe('loadConfig: defaults', () => {
       batchSize: 250,
       loadConcurrency: 4,
       leaseMs: 60000,
+      auth: 'auto',
+      publicReports: false,
     });
   });
 
