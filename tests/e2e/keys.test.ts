@@ -21,6 +21,8 @@ describe('hiredb keys', () => {
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toMatch(KEY_LINE);
     issued.push(res.stdout.trim());
+    expect(res.stderr).toMatch(/API key created .*key_name=ops role=admin/);
+    expect(res.stderr).not.toContain(res.stdout.trim().slice(4));
     const again = await cli(['keys', 'create', '--role', 'read', '--name', 'bi']);
     expect(again.stdout).toMatch(KEY_LINE);
     issued.push(again.stdout.trim());
