@@ -12,6 +12,8 @@ import type { Database } from '../shared/ports/database.port.ts';
 import { printRejects, printTable } from './cli-output.ts';
 import { CliError, loadFiles } from './cli-load.ts';
 import { runServer } from './serve.ts';
+import { runKeys } from './cli-keys.ts';
+import { ROLES } from '../shared/domain/roles.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | undefined>;
@@ -156,6 +158,17 @@ const COMMANDS: Record<string, Command> = {
       });
     },
   },
+  keys: {
+    summary: 'API keys: create one (printed alone on stdout, shown this once), list them, revoke one',
+    usage: `create --role <${ROLES.join('|')}> --name <name> | list [--json] | revoke <name>`,
+    options: { role: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } },
+    args: { min: 1, max: 2 },
+    async run({ values, positionals, config }) {
+      return withDatabase(openDatabase(config.databaseUrl, { timeouts: config.databaseTimeouts }), (db) =>
+        runKeys(db, { positionals, role: values.role as string | undefined, name: values.name as string | undefined, json: Boolean(values.json) }, consoleLogger()),
+      );
+    },
+  },
   migrate: {
     summary: 'applies the schema migrations',
     usage: '',
@@ -172,7 +185,8 @@ const COMMANDS: Record<string, Command> = {
 
 const CONFIG_HELP = `Configuration comes from the environment or a .env file: DATABASE_URL, BLOB_DIR, PORT, HOST,
 LOAD_SCHEDULE, BATCH_SIZE, LOAD_CONCURRENCY, LOAD_LEASE_MS, LEGACY_WAIT_MS, HIREDB_RETRY_ATTEMPTS,
-AZURE_STORAGE_CONNECTION_STRING, AZURE_BLOB_CONTAINER, AZURE_SQL_CONNECTION_STRING (see README).`;
+AZURE_STORAGE_CONNECTION_STRING, AZURE_BLOB_CONTAINER, AZURE_SQL_CONNECTION_STRING, HIREDB_AUTH,
+HIREDB_PUBLIC_REPORTS (see README).`;
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));

@@ -6,6 +6,8 @@ import { openBlobStore, openDatabase } from '../shared/adapters/open.ts';
 import type { Logger } from '../shared/platform/logger.ts';
 import { createApp } from '../worker/app.ts';
 import { serveOnNode } from '../worker/entry/node.ts';
+import { accessAtStart } from '../worker/auth/access-policy.ts';
+import { ConfigError } from '../shared/config/config.ts';
 import { startLoader, type Loader } from './loader.ts';
 
 /** Past this, a stopping process exits anyway (with code 1): requests get 10 s, a batch in flight seconds. */
@@ -26,6 +28,14 @@ export async function seedSample(blobDir: string, log: Logger): Promise<void> {
 /** `hiredb serve` / `hiredb loader`: the HTTP worker and/or the loader in this process, until a signal. */
 export async function runServer(config: Config, log: Logger, opts: { http: boolean; loader: boolean; sample: boolean }) {
   const db = await openDatabase(config.databaseUrl, { timeouts: config.databaseTimeouts });
+  const start = opts.http
+    ? accessAtStart({ host: config.host, auth: config.auth, publicReports: config.publicReports, keysExist: await db.keys.any() })
+    : null;
+  if (start && !start.ok) {
+    await db.close();
+    throw new ConfigError(start.message);
+  }
+  if (start?.ok && start.notice) log.info(start.notice.warning ? `WARNING: ${start.notice.message}` : start.notice.message);
   const blob = await openBlobStore(config);
   if (opts.sample && !config.azureStorageConnectionString) await seedSample(config.blobDir, log);
 
@@ -36,6 +46,7 @@ export async function runServer(config: Config, log: Logger, opts: { http: boole
       db,
       blob,
       log,
+      access: start?.ok ? start.policy : undefined,
       legacyWaitMs: config.legacyWaitMs,
       retry: { attempts: config.retryAttempts },
       onTaskQueued: () => void loader?.tick(),

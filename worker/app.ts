@@ -11,6 +11,9 @@ import { allowedMethods } from './allowed-methods.ts';
 import { answerReport } from './routes/reports.ts';
 import { TransientError } from '../shared/domain/errors.ts';
 import { checkHealth } from './health.ts';
+import { accessControl } from './auth/access-control.ts';
+import { keyRoutes } from './auth/key-routes.ts';
+import { writeLog } from './auth/write-log.ts';
 
 /** Seconds a client is asked to wait after a transient failure (503 Retry-After). */
 const RETRY_AFTER_SECONDS = 5;
@@ -22,6 +25,8 @@ const RETRY_AFTER_SECONDS = 5;
 export function createApp(deps: Omit<AppDeps, 'getReport'> & { getReport?: AppDeps['getReport'] }) {
   const full: AppDeps = { ...deps, getReport: deps.getReport ?? createReportCache(deps.db) };
   const app = new Hono();
+  app.use('*', writeLog(full.log));
+  app.use('*', accessControl(full.db.keys, full.access ?? { keysRequired: false, publicReports: false }, full.log));
   app.get('/health', async (c) => {
     const health = await checkHealth(full.db, full.blob);
     return c.json(health, health.status === 'ok' ? 200 : 503);
@@ -32,6 +37,7 @@ export function createApp(deps: Omit<AppDeps, 'getReport'> & { getReport?: AppDe
   app.route('/api/v1', fileRoutes(full));
   app.route('/api/v1', taskRoutes(full));
   app.get('/api/v1/reports/:name', (c) => answerReport(c, full, c.req.param('name')));
+  app.route('/api/v1', keyRoutes(full.db.keys));
 
   app.notFound((c) => {
     const allow = allowedMethods(app, c.req.path);

@@ -4,6 +4,7 @@ import type { Logger } from '../shared/platform/logger.ts';
 import type { ReportName } from '../shared/domain/reports.ts';
 import type { CachedReport } from './report-cache.ts';
 import type { RetryOptions } from '../shared/service/retry.ts';
+import type { AccessPolicy } from './auth/access-policy.ts';
 
 /** What the HTTP app is built from; each runtime's entry point passes its own adapters in. */
 export interface AppDeps {
@@ -17,4 +18,6 @@ export interface AppDeps {
   legacyWaitMs?: number;
   /** How database calls that failed transiently are retried (attempts: HIREDB_RETRY_ATTEMPTS). */
   retry?: RetryOptions;
+  /** Who may do what (see worker/auth). Default: served without a key while the database holds none. */
+  access?: AccessPolicy;
 }

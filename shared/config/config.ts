@@ -18,6 +18,10 @@ export interface Config {
   retryAttempts: number;
   /** Bounds on every database call: opening a connection, and one statement. */
   databaseTimeouts: DatabaseTimeouts;
+  /** HIREDB_AUTH: `off` lets `serve` run without API keys on a non-loopback HOST. */
+  auth: 'auto' | 'off';
+  /** HIREDB_PUBLIC_REPORTS: the two reports are readable without a key. */
+  publicReports: boolean;
 }
 
 export interface DatabaseTimeouts {
@@ -59,6 +63,8 @@ const SCHEMA = {
   DATABASE_CONNECT_TIMEOUT_MS: int(100, 600_000),
   DATABASE_STATEMENT_TIMEOUT_MS: int(100, 86_400_000),
   AZURE_BLOB_CONTAINER: v.pipe(v.string(), v.regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name')),
+  HIREDB_AUTH: v.picklist(['auto', 'off'], 'must be auto or off'),
+  HIREDB_PUBLIC_REPORTS: v.pipe(v.picklist(['true', 'false'], 'must be true or false'), v.transform((s) => s === 'true')),
 } as const;
 
 const DEFAULTS: Record<keyof typeof SCHEMA, string> = {
@@ -75,6 +81,8 @@ const DEFAULTS: Record<keyof typeof SCHEMA, string> = {
   DATABASE_CONNECT_TIMEOUT_MS: '10000',
   DATABASE_STATEMENT_TIMEOUT_MS: '60000',
   AZURE_BLOB_CONTAINER: 'hiredb',
+  HIREDB_AUTH: 'auto',
+  HIREDB_PUBLIC_REPORTS: 'false',
 };
 
 /** A password, in a URL or a `Password=…` connection string, never reaches a log or an error message. */
@@ -116,5 +124,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       connectMs: get('DATABASE_CONNECT_TIMEOUT_MS') as number,
       statementMs: get('DATABASE_STATEMENT_TIMEOUT_MS') as number,
     },
+    auth: get('HIREDB_AUTH') as Config['auth'],
+    publicReports: get('HIREDB_PUBLIC_REPORTS') as boolean,
   };
 }

@@ -2,6 +2,7 @@ import type { DimensionTable, RowOf, TableName } from '../domain/tables.ts';
 import type { Reject } from '../domain/reasons.ts';
 import type { NewTask, Task } from '../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../domain/reports.ts';
+import type { ApiKeyRepository } from './api-key.port.ts';
 
 /** What one committed batch advances its task by; applied in the batch's transaction. */
 export interface TaskCheckpoint {
@@ -71,6 +72,8 @@ export interface Database {
 
   readonly tasks: TaskRepository;
   readonly reports: ReportQueries;
+  /** API keys (see api-key.port.ts). */
+  readonly keys: ApiKeyRepository;
 }
 
 export interface TaskRepository {

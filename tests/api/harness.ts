@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../worker/app.ts';
 import { openLocalFolderStore } from '../../shared/adapters/blob/local-folder.store.ts';
-import { silentLogger } from '../../shared/platform/logger.ts';
+import { silentLogger, type Logger } from '../../shared/platform/logger.ts';
+import type { AccessPolicy } from '../../worker/auth/access-policy.ts';
 import { startLoader, type Loader } from '../../loader/loader.ts';
 import type { BlobStore } from '../../shared/ports/blob-store.port.ts';
 import type { Database } from '../../shared/ports/database.port.ts';
@@ -30,6 +31,7 @@ export interface Harness {
   blobDir: string;
   db: Database;
   blob: BlobStore;
+  app: ReturnType<typeof createApp>;
   /** Raw read behind the port, in the database's own dialect (see openTestDatabase). */
   query(sql: string): Promise<Record<string, unknown>[]>;
   request(path: string, init?: RequestInit): Promise<Answer>;
@@ -44,7 +46,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function openHarness(kind: TestDatabaseKind, appOptions: { legacyWaitMs?: number } = {}): Promise<Harness> {
+export async function openHarness(
+  kind: TestDatabaseKind,
+  opts: { access?: AccessPolicy; log?: Logger; legacyWaitMs?: number } = {},
+): Promise<Harness> {
   const database = await openTestDatabase(kind);
   const { db } = database;
   let tmp: string | undefined;
@@ -60,7 +65,14 @@ export async function openHarness(kind: TestDatabaseKind, appOptions: { legacyWa
   const dir = tmp;
   const blobDir = join(dir, 'blob');
   let loader: Loader | null = null;
-  const app = createApp({ db, blob, log: silentLogger, ...appOptions, onTaskQueued: () => void loader?.tick() });
+  const app = createApp({
+    db,
+    blob,
+    log: opts.log ?? silentLogger,
+    access: opts.access,
+    legacyWaitMs: opts.legacyWaitMs,
+    onTaskQueued: () => void loader?.tick(),
+  });
 
   const request = async (path: string, init?: RequestInit): Promise<Answer> => {
     const res = await app.request(path, init);
@@ -76,6 +88,7 @@ export async function openHarness(kind: TestDatabaseKind, appOptions: { legacyWa
     blobDir,
     db,
     blob,
+    app,
     query: database.query,
     request,
     get: (path, headers) => request(path, { headers }),

@@ -118,16 +118,16 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Starts `hiredb <args>` (serve …) on a free port and resolves once GET /health answers 200. */
+/** Starts `hiredb <args>` (serve …) on a free port (HOST `host`, 127.0.0.1 by default) and resolves once GET /health answers 200 on 127.0.0.1. */
 export async function startServer(
   args: string[],
-  opts: { env: Record<string, string>; cwd?: string; timeoutMs?: number },
+  opts: { env: Record<string, string>; cwd?: string; timeoutMs?: number; host?: string },
 ): Promise<RunningServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [HIREDB_BIN, ...args], {
     cwd: opts.cwd ?? tmpdir(),
-    env: childEnv({ ...opts.env, PORT: String(port), HOST: '127.0.0.1' }),
+    env: childEnv({ ...opts.env, PORT: String(port), HOST: opts.host ?? '127.0.0.1' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);

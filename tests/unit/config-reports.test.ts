@@ -32,6 +32,8 @@ describe('loadConfig: defaults', () => {
       legacyWaitMs: 60000,
       retryAttempts: 5,
       databaseTimeouts: { connectMs: 10000, statementMs: 60000 },
+      auth: 'auto',
+      publicReports: false,
     });
   });
 
@@ -78,6 +80,8 @@ describe('loadConfig: defaults', () => {
       legacyWaitMs: 5000,
       retryAttempts: 5,
       databaseTimeouts: { connectMs: 10000, statementMs: 60000 },
+      auth: 'auto',
+      publicReports: false,
     });
   });
 

@@ -5,6 +5,7 @@ import { parseCsvText } from '../../shared/csv/read-records.ts';
 import { ingestBatch, MAX_BATCH_ROWS, type BatchItem } from '../../shared/service/ingest-batch.ts';
 import type { AppDeps } from '../deps.ts';
 import { httpError } from '../http-error.ts';
+import { noteWrite } from '../auth/context.ts';
 
 const PATH_TABLES: Record<string, TableName> = {
   departments: 'departments',
@@ -43,6 +44,7 @@ export function batchRoutes(deps: AppDeps) {
     }
     const outcome = await ingestBatch(deps.db, table, items, mode, deps.retry);
     const { aborted, ...body } = outcome;
+    noteWrite(c, { table, mode, processed: body.processed, inserted: body.inserted, already_exists: body.already_exists, rejected: body.rejected });
     return c.json(body, aborted ? 422 : 200);
   });
   return app;

@@ -4,6 +4,7 @@ import { tableForFile } from '../../shared/domain/tables.ts';
 import { enqueueFile } from '../../shared/service/enqueue-file.ts';
 import type { AppDeps } from '../deps.ts';
 import { httpError } from '../http-error.ts';
+import { noteWrite } from '../auth/context.ts';
 import { taskView } from '../../shared/domain/task-view.ts';
 
 /** `PUT /api/v1/files/:name`: streams a CSV body into the Blob container and queues its load. */
@@ -33,6 +34,7 @@ export function fileRoutes(deps: AppDeps) {
       throw e;
     }
     const { task, created } = await enqueueFile(deps.db, entry);
+    noteWrite(c, { task_ids: [task.id] });
     deps.onTaskQueued?.();
     return c.json({ file: entry, created, task: taskView(task) }, 202);
   });

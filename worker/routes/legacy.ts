@@ -5,6 +5,7 @@ import { MAX_BATCH_ROWS } from '../../shared/service/ingest-batch.ts';
 import { waitForTask } from '../../shared/service/wait-for-task.ts';
 import type { AppDeps } from '../deps.ts';
 import { httpError, intParam } from '../http-error.ts';
+import { noteWrite } from '../auth/context.ts';
 import { taskView } from '../../shared/domain/task-view.ts';
 import { answerReport } from './reports.ts';
 
@@ -51,6 +52,7 @@ export function legacyRoutes(deps: AppDeps) {
   for (const table of ['departments', 'jobs'] as const) {
     app.post(`/${table}`, async (c) => {
       const task = await queue(`${table}.csv`);
+      noteWrite(c, { task_ids: [task.id] });
       const done = await waitForTask(deps.db, task.id, waitMs);
       return done ? c.json(await summary(done), 200) : c.json(accepted([task]), 202);
     });
@@ -67,6 +69,7 @@ export function legacyRoutes(deps: AppDeps) {
     const inBackground = async (dimensionsLeft: string[]) => {
       for (const name of dimensionsLeft) queued.push(await queue(name));
       queued.push(await queue('hired_employees.csv'));
+      noteWrite(c, { task_ids: queued.map((t) => t.id) });
       return c.json(accepted(queued), 202);
     };
     const loaded: Record<string, unknown> = {};
@@ -88,12 +91,14 @@ export function legacyRoutes(deps: AppDeps) {
       pages.push(page);
       if (page.processed < limit) break;
     }
+    noteWrite(c, { task_ids: queued.map((t) => t.id) });
     return c.json({ ...loaded, hired_employees: pages }, 200);
   });
 
   app.post('/upload-hired-employees', async (c) => {
     const { start, limit } = sliceParams(c.req.query('start'), c.req.query('limit'));
     const task = await queue('hired_employees.csv', { start, limit });
+    noteWrite(c, { task_ids: [task.id] });
     return c.json({ task_id: String(task.id), status: 'accepted', task: taskView(task) }, 202);
   });
 

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppDeps } from '../deps.ts';
 import { httpError, intParam } from '../http-error.ts';
+import { noteWrite } from '../auth/context.ts';
 import { taskView } from '../../shared/domain/task-view.ts';
 import { rejectsCsv } from '../../shared/service/reject-pages.ts';
 
@@ -42,6 +43,7 @@ export function taskRoutes(deps: AppDeps) {
     const task = await taskOr404(c.req.param('id'));
     const retried = await deps.db.tasks.retry(task.id, Date.now());
     if (!retried) throw httpError(409, 'NOT_FAILED', `task ${task.id} is ${task.status}: only a failed task can be retried`);
+    noteWrite(c, { task_ids: [retried.id] });
     deps.onTaskQueued?.();
     return c.json(taskView(retried), 202);
   });

@@ -37,6 +37,7 @@ import { isStorableYear, isTaskId, mssqlDedupeKey, page, yearRange } from './mss
 import { isDeadlockVictim } from './mssql-errors.ts';
 import { openMssqlExecutor, type MssqlOptions } from './mssql-pool.ts';
 import { withRetry } from '../../service/retry.ts';
+import { mssqlApiKeys } from './mssql-api-keys.ts';
 
 export type { MssqlOptions } from './mssql-pool.ts';
 
@@ -238,6 +239,7 @@ export function createMssqlDatabase(exec: SqlExecutor): Database {
     },
     tasks,
     reports,
+    keys: mssqlApiKeys(exec),
   };
 }
 

@@ -32,6 +32,7 @@ import {
 } from './postgres.sql.ts';
 import { copyText, encodeLine, storableText } from './postgres-copy.ts';
 import { isConnectionUsable, toDomainError } from './postgres-errors.ts';
+import { postgresApiKeys } from './postgres-api-keys.ts';
 
 export { copyTextField } from './postgres-copy.ts';
 
@@ -381,5 +382,6 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
     },
     tasks,
     reports,
+    keys: postgresApiKeys(pool),
   };
 }

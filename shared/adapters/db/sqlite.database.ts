@@ -17,6 +17,7 @@ import {
 } from '../../ports/database.port.ts';
 import { readMigrations, taskDedupeKey } from './migrations.ts';
 import { rejectFromRecord, taskFromRecord, type TaskRecord } from './task-row.ts';
+import { sqliteApiKeys } from './sqlite-api-keys.ts';
 
 /** Rows per INSERT statement: one statement of many rows costs about half as much per row as one each. */
 const ROWS_PER_INSERT = 50;
@@ -246,6 +247,7 @@ export function openSqliteDatabase(file: string): Database {
     },
     tasks,
     reports,
+    keys: sqliteApiKeys(db),
   };
 }
 
