@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { TABLES, tableForFile, type TableName } from '../shared/domain/tables.ts';
 import type { Database } from '../shared/ports/database.port.ts';
-import { runTask } from '../shared/service/run-task.ts';
+import { runTask, type RunTaskOptions } from '../shared/service/run-task.ts';
 import { progressBar } from './cli-output.ts';
 
 export interface LoadedFile {
@@ -25,12 +25,12 @@ export class CliError extends Error {}
 export async function loadFiles(
   db: Database,
   paths: string[],
-  opts: { batchSize: number; leaseMs: number; table?: TableName; progress: boolean },
+  opts: { batchSize: number; leaseMs: number; table?: TableName; progress: boolean } & Pick<RunTaskOptions, 'encoding' | 'maxRecordBytes'>,
 ): Promise<LoadedFile[]> {
   const files = await Promise.all(
     paths.map(async (path) => {
       const table = opts.table ?? tableForFile(basename(path));
-      if (!table) throw new CliError(`cannot tell the table of "${path}": name it departments*.csv, jobs*.csv or hired_employees*.csv, or pass --table`);
+      if (!table) throw new CliError(`cannot tell the table of "${path}": name it departments*.csv, jobs*.csv or hired_employees*.csv (or .csv.gz), or pass --table`);
       const info = await stat(path).catch(() => null);
       if (!info?.isFile()) throw new CliError(`cannot read "${path}": no such file`);
       return { path, table, size: info.size, mtime: Math.trunc(info.mtimeMs) };
@@ -58,6 +58,8 @@ export async function loadFiles(
       owner,
       batchSize: opts.batchSize,
       leaseMs: opts.leaseMs,
+      encoding: opts.encoding,
+      maxRecordBytes: opts.maxRecordBytes,
       onProgress: (p) => bar?.update(p.bytesRead, p.bytesTotal, `line ${p.line}`),
     });
     bar?.done();

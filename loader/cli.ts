@@ -4,6 +4,7 @@ import { loadDotEnv } from '../shared/config/dotenv.ts';
 import { openDatabase } from '../shared/adapters/open.ts';
 import { isReportName, parseReportYear, REPORT_COLUMNS, reportToCsv, sortHiredByQuarter, sortHiringAboveAverage } from '../shared/domain/reports.ts';
 import { isTableName, type TableName } from '../shared/domain/tables.ts';
+import { ENCODINGS, isEncoding, type Encoding } from '../shared/csv/decode.ts';
 import { consoleLogger } from '../shared/platform/logger.ts';
 import { taskView } from '../shared/domain/task-view.ts';
 import { printRejects, printTable } from './cli-output.ts';
@@ -15,15 +16,16 @@ const USAGE = `Usage: hiredb <command> [options]
 Commands:
   serve [--sample] [--no-loader]   HTTP API on HOST:PORT, with the loader in the same process
   loader                           only the loader: polls the Blob container on LOAD_SCHEDULE
-  load <file...> [--json] [--table T]
-                                   load local CSV files now, in dependency order
+  load <file...> [--json] [--table T] [--encoding E]
+                                   load local CSV files (.csv or .csv.gz) now, in dependency order;
+                                   E: utf-8 (default), windows-1252, latin1, utf-16le, utf-16be
   rejects <task-id> [--json]       the records a task rejected, with line and reasons
   report <hired-by-quarter|hiring-above-average> [--year Y] [--format table|json|csv]
   tasks [--json]                   the status table, newest first
   migrate                          apply database migrations
 
 Configuration comes from the environment or .env: DATABASE_URL, BLOB_DIR, PORT, HOST,
-LOAD_SCHEDULE, BATCH_SIZE, LOAD_CONCURRENCY, LOAD_LEASE_MS, AZURE_STORAGE_CONNECTION_STRING,
+LOAD_SCHEDULE, BATCH_SIZE, LOAD_CONCURRENCY, LOAD_LEASE_MS, LOAD_ENCODING, MAX_RECORD_BYTES, AZURE_STORAGE_CONNECTION_STRING,
 AZURE_BLOB_CONTAINER, AZURE_SQL_CONNECTION_STRING.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -42,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
       year: { type: 'string' },
       format: { type: 'string', default: 'table' },
       table: { type: 'string' },
+      encoding: { type: 'string' },
       limit: { type: 'string' },
     },
   });
@@ -70,10 +73,13 @@ async function main(argv: string[]): Promise<number> {
       case 'load': {
         if (positionals.length === 0) throw new CliError('load needs at least one file');
         if (values.table && !isTableName(values.table)) throw new CliError(`--table must be departments, jobs or hired_employees`);
+        if (values.encoding && !isEncoding(values.encoding)) throw new CliError(`--encoding must be one of ${ENCODINGS.join(', ')}`);
         const results = await loadFiles(db, positionals, {
           batchSize: config.batchSize,
           leaseMs: config.leaseMs,
           table: values.table as TableName | undefined,
+          encoding: (values.encoding as Encoding | undefined) ?? config.loadEncoding,
+          maxRecordBytes: config.maxRecordBytes,
           progress: !values.json,
         });
         if (values.json) for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');

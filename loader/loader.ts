@@ -6,7 +6,7 @@ import type { Task } from '../shared/domain/task.ts';
 import type { BlobStore } from '../shared/ports/blob-store.port.ts';
 import type { Database } from '../shared/ports/database.port.ts';
 import type { Logger } from '../shared/platform/logger.ts';
-import { runTask } from '../shared/service/run-task.ts';
+import { runTask, type RunTaskOptions } from '../shared/service/run-task.ts';
 import { enqueueFile } from '../shared/service/enqueue-file.ts';
 
 export interface LoaderOptions {
@@ -15,6 +15,8 @@ export interface LoaderOptions {
   /** Tasks loaded at the same time by this process. */
   concurrency: number;
   leaseMs: number;
+  /** Passed to each task's parser (LOAD_ENCODING, MAX_RECORD_BYTES). */
+  text?: Pick<RunTaskOptions, 'encoding' | 'maxRecordBytes'>;
   log: Logger;
   owner?: string;
 }
@@ -66,6 +68,7 @@ export function startLoader(db: Database, blob: BlobStore, opts: LoaderOptions):
       owner,
       batchSize: opts.batchSize,
       leaseMs: opts.leaseMs,
+      ...opts.text,
     });
     if (done.status === 'failed') opts.log.error('task failed', { task: task.id, error: done.error });
     else opts.log.info(`task ${done.status}`, { task: task.id, ...done.summary });

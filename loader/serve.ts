@@ -33,6 +33,7 @@ export async function runServer(config: Config, log: Logger, opts: { http: boole
       batchSize: config.batchSize,
       concurrency: config.loadConcurrency,
       leaseMs: config.leaseMs,
+      text: { encoding: config.loadEncoding, maxRecordBytes: config.maxRecordBytes },
       log,
     });
     log.info('loader started', { owner: loader.owner, schedule: config.loadSchedule, blob: blob.describe() });

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { validateCronExpression } from 'cron';
+import { ENCODINGS, type Encoding } from '../csv/decode.ts';
 
 /** Everything HireDB reads from the environment, with its defaults. */
 export interface Config {
@@ -13,6 +14,9 @@ export interface Config {
   batchSize: number;
   loadConcurrency: number;
   leaseMs: number;
+  /** Encoding of Blob files without a byte order mark. */
+  loadEncoding: Encoding;
+  maxRecordBytes: number;
 }
 
 const int = (min: number, max: number) =>
@@ -43,6 +47,8 @@ const SCHEMA = {
   BATCH_SIZE: int(1, 100_000),
   LOAD_CONCURRENCY: int(1, 64),
   LOAD_LEASE_MS: int(1000, 3_600_000),
+  LOAD_ENCODING: v.picklist(ENCODINGS, `must be one of ${ENCODINGS.join(', ')}`),
+  MAX_RECORD_BYTES: int(1024, 64 << 20),
   AZURE_BLOB_CONTAINER: v.pipe(v.string(), v.regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name')),
 } as const;
 
@@ -56,6 +62,8 @@ const DEFAULTS: Record<keyof typeof SCHEMA, string> = {
   LOAD_CONCURRENCY: '2',
   LOAD_LEASE_MS: '30000',
   AZURE_BLOB_CONTAINER: 'hiredb',
+  LOAD_ENCODING: 'utf-8',
+  MAX_RECORD_BYTES: '1048576',
 };
 
 /** A URL's password never reaches a log or an error message. */
@@ -88,5 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     batchSize: get('BATCH_SIZE') as number,
     loadConcurrency: get('LOAD_CONCURRENCY') as number,
     leaseMs: get('LOAD_LEASE_MS') as number,
+    loadEncoding: get('LOAD_ENCODING') as Encoding,
+    maxRecordBytes: get('MAX_RECORD_BYTES') as number,
   };
 }

@@ -3,6 +3,7 @@ import type { Task } from '../domain/task.ts';
 import type { TableName } from '../domain/tables.ts';
 import { LeaseLostError, type Database } from '../ports/database.port.ts';
 import type { ByteSource } from '../csv/read-records.ts';
+import type { Encoding } from '../csv/decode.ts';
 import { dimensionsFor } from './dimensions.ts';
 import type { PreparedBatch } from './prepare-batches.ts';
 import { prepareBatchesInThread } from './prepare-in-thread.ts';
@@ -16,6 +17,9 @@ export interface RunTaskOptions {
   owner: string;
   batchSize: number;
   leaseMs: number;
+  /** Passed to the parser: the file's encoding without a BOM, and the longest record in bytes. */
+  encoding?: Encoding;
+  maxRecordBytes?: number;
   now?: () => number;
   /** Called after each committed batch with how far the task has come. */
   onProgress?: (progress: { taskId: number; line: number; bytesRead: number; bytesTotal: number }) => void;
@@ -62,6 +66,8 @@ async function loadFile(db: Database, task: Task, open: () => Promise<ByteSource
     batchSize: opts.batchSize,
     resumeAfterLine: task.checkpoint_line,
     slice,
+    encoding: opts.encoding,
+    maxRecordBytes: opts.maxRecordBytes,
   });
   // Several batches in flight: each sends its rows while earlier ones commit, and commits after them.
   const commits = new PQueue({ concurrency: COMMITS_IN_FLIGHT });
