@@ -12,7 +12,7 @@
 export interface CsvRecord {
   /** 1-based physical line on which the record starts. */
   line: number;
-  /** The record's text without its line break (cut to TRUNCATED_RAW_CHARS for a record over the limit). */
+  /** The record's text without its line break (for a record over the limit: its start, at most TRUNCATED_RAW_CHARS). */
   raw: string;
   fields: string[];
   /** Set when the text could not be read as a record; `fields` then holds at most its first field. */
@@ -128,7 +128,7 @@ export class CsvParser {
     const inQuote = s.mode === QUOTED || s.mode === QUOTE_IN_QUOTED;
     if (inQuote && s.quoteBreak !== -1) return this.resumeAfterQuoteLine(text, s, out);
     this.skipping = {
-      record: errorRecord(this.line, truncate(text), inQuote ? 'unterminated_quote' : 'record_too_long'),
+      record: errorRecord(this.line, truncate(text, s.pos), inQuote ? 'unterminated_quote' : 'record_too_long'),
       lines: s.lines,
       afterCR: false,
     };
@@ -262,10 +262,11 @@ function firstField(raw: string): string[] {
   return first.includes('"') || first.includes('\n') || first.includes('\r') ? [] : [first];
 }
 
-function truncate(text: string): string {
-  let n = Math.min(text.length, TRUNCATED_RAW_CHARS);
+/** The first characters of a record read up to `end` (where it went over the limit). */
+function truncate(text: string, end: number): string {
+  let n = Math.min(end, TRUNCATED_RAW_CHARS);
   const last = text.charCodeAt(n - 1);
-  if (n < text.length && last >= 0xd800 && last <= 0xdbff) n--; // never split a surrogate pair
+  if (last >= 0xd800 && last <= 0xdbff) n--; // never split a surrogate pair
   return text.slice(0, n);
 }
 

@@ -29,6 +29,8 @@ describe('loadConfig: defaults', () => {
       batchSize: 1000,
       loadConcurrency: 2,
       leaseMs: 30000,
+      loadEncoding: 'utf-8',
+      maxRecordBytes: 1048576,
     });
   });
 
@@ -71,6 +73,8 @@ describe('loadConfig: defaults', () => {
       batchSize: 250,
       loadConcurrency: 4,
       leaseMs: 60000,
+      loadEncoding: 'utf-8',
+      maxRecordBytes: 1048576,
     });
   });
 
