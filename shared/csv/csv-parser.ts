@@ -40,6 +40,8 @@ export class CsvParser {
   private skipping: { record: CsvRecord; lines: number; afterCR: boolean } | null = null;
   /** A resync stopped between a CR and a possible LF: an LF starting the next text belongs to that line. */
   private dropLF = false;
+  /** The first record of the next text to parse has been measured by the scanner and is within the limit. */
+  private firstMeasured = false;
   private line = 1;
 
   constructor(private readonly maxRecordBytes = DEFAULT_MAX_RECORD_BYTES) {}
@@ -91,6 +93,7 @@ export class CsvParser {
     const all = this.pending + text;
     this.pending = '';
     if (r === OVERFLOW) return this.overflow(all, this.scan, out);
+    this.firstMeasured = true;
     return all; // the record is complete: parse it with what follows
   }
 
@@ -150,6 +153,8 @@ export class CsvParser {
   private parse(text: string, final: boolean, out: CsvRecord[]): string | null {
     const n = text.length;
     const limit = this.maxRecordBytes;
+    const measured = this.firstMeasured;
+    this.firstMeasured = false;
     let i = 0;
     while (i < n) {
       const start = i;
@@ -190,10 +195,16 @@ export class CsvParser {
           i = m;
         } else {
           let m = i;
-          while (m < n) {
+          const stop = Math.min(n, i + 64);
+          while (m < stop) {
             const c = text.charCodeAt(m);
             if (c === COMMA || c === LF || c === CR) break;
             m++;
+          }
+          if (m === stop && m < n) {
+            // A long field: one native search instead of a character loop.
+            UNQUOTED_END.lastIndex = m;
+            m = UNQUOTED_END.exec(text)?.index ?? n;
           }
           fields.push(text.slice(i, m));
           i = m;
@@ -223,7 +234,7 @@ export class CsvParser {
         break;
       }
       // A long record (possibly more bytes than the limit: UTF-8 takes at most 3 per unit) is measured exactly.
-      if (!complete || (end - start) * 3 > limit) {
+      if (!complete || ((end - start) * 3 > limit && !(measured && start === 0))) {
         const s = newScan();
         const r = scanRecord(text, start, s, limit);
         if (r === OVERFLOW) return this.overflow(text.slice(start), s, out);
@@ -314,6 +325,18 @@ const OVERFLOW = -2;
 function scanRecord(text: string, from: number, s: ScanState, limit: number): number {
   const n = text.length;
   for (let i = from; i < n; i++) {
+    // Plain text inside a field is skipped in one native search, and measured in one piece.
+    if (s.mode === UNQUOTED || s.mode === QUOTED) {
+      const re = s.mode === UNQUOTED ? UNQUOTED_END : QUOTED_END;
+      re.lastIndex = i;
+      const j = re.exec(text)?.index ?? n;
+      if (j > i) {
+        if (countSegment(text, i, j, s, limit)) return OVERFLOW;
+        s.afterCR = false;
+        i = j;
+        if (i >= n) return INCOMPLETE;
+      }
+    }
     const c = text.charCodeAt(i);
     let mode = s.mode;
     if (mode === CR_END) return c === LF ? i + 1 : i;
@@ -354,6 +377,31 @@ function scanRecord(text: string, from: number, s: ScanState, limit: number): nu
     s.pos++;
   }
   return INCOMPLETE;
+}
+
+const UNQUOTED_END = /[,\r\n]/g;
+const QUOTED_END = /["\r\n]/g;
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** Adds text[i..j) to the record; true when it goes over the limit (`s.pos` is then where). */
+function countSegment(text: string, i: number, j: number, s: ScanState, limit: number): boolean {
+  if (!NON_ASCII.test(text.slice(i, j))) {
+    const len = j - i;
+    s.prevHigh = false;
+    if (s.bytes + len <= limit) {
+      s.bytes += len;
+      s.pos += len;
+      return false;
+    }
+    s.pos += limit - s.bytes;
+    s.bytes = limit + 1;
+    return true;
+  }
+  for (let k = i; k < j; k++) {
+    if (countBytes(s, text.charCodeAt(k), limit)) return true;
+    s.pos++;
+  }
+  return false;
 }
 
 /** Adds one UTF-16 unit's UTF-8 length to the record; true when that takes it over the limit. */

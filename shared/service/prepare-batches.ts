@@ -28,8 +28,9 @@ export interface PrepareOptions {
 /** A batch also closes once its rejects hold this much raw text, so long rejected records stay bounded. */
 export const MAX_BATCH_RAW_CHARS = 8 << 20;
 
-/** The first records, which decide whether the file is in the expected encoding at all. */
+/** The first records (at most 100, or those in the first 64 Ki characters) decide whether the file is in its encoding at all. */
 export const ENCODING_SAMPLE_RECORDS = 100;
+export const ENCODING_SAMPLE_CHARS = 64 * 1024;
 
 /**
  * Turns a stream of parsed records into batches of at most `batchSize` valid rows (and as many rejects),
@@ -43,9 +44,9 @@ export async function* prepareBatches<T extends TableName>(
   let batch: PreparedBatch<T> = { rows: [], rejects: [], lastLine: opts.resumeAfterLine, bytesRead: 0 };
   let rawChars = 0;
   // Batches wait until the sample has shown the file is in its encoding, so a wrong one writes nothing.
-  const sample = { records: 0, undecodable: 0 };
+  const sample = { records: 0, chars: 0, undecodable: 0 };
   const held: PreparedBatch<T>[] = [];
-  const decided = () => sample.records >= ENCODING_SAMPLE_RECORDS;
+  const decided = () => sample.records >= ENCODING_SAMPLE_RECORDS || sample.chars >= ENCODING_SAMPLE_CHARS;
   let index = -1;
   const first = opts.slice?.start ?? 0;
   const last = opts.slice ? opts.slice.start + opts.slice.limit - 1 : Number.POSITIVE_INFINITY;
@@ -55,8 +56,9 @@ export async function* prepareBatches<T extends TableName>(
       if (index < first) continue;
       if (index > last) break;
       const result = validateRecord(ctx, record.line, record.raw, record.fields, record.error);
-      if (sample.records < ENCODING_SAMPLE_RECORDS) {
+      if (!decided()) {
         sample.records++;
+        sample.chars += record.raw.length;
         if (result.reject?.reasons.includes('invalid_encoding')) sample.undecodable++;
         if (decided()) checkEncoding(sample, opts.encoding);
       }
@@ -85,7 +87,7 @@ export async function* prepareBatches<T extends TableName>(
 }
 
 /** A file whose sampled records are mostly undecodable is in another encoding: its task fails saying so. */
-function checkEncoding(sample: { records: number; undecodable: number }, encoding: Encoding | undefined) {
+function checkEncoding(sample: { records: number; chars: number; undecodable: number }, encoding: Encoding | undefined) {
   if (sample.undecodable * 2 <= sample.records) return;
   const named = encoding ?? 'utf-8';
   throw new Error(

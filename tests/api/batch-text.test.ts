@@ -16,7 +16,7 @@ describe.each(TEST_DATABASES)('%s', (kind) => {
     await h.close();
   });
 
-  const post = (type: string, data: Buffer) => h.request(url, { method: 'POST', headers: { 'content-type': type }, body: data });
+  const post = (type: string, data: Buffer) => h.request(url, { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(data) });
 
   it('CSV: an invalid byte, a NUL and a 2 MiB record each reject their row; the others are inserted', async () => {
     const res = await post(
