@@ -37,7 +37,8 @@ export class ByteDecoder {
       this.head = null;
       bytes = head.subarray(this.start(head));
     }
-    if (this.kind === 'single-byte') return this.single!.decode(bytes, { stream: !final });
+    // Always streaming: Node's non-streaming fast path reads `latin1` as ISO-8859-1, not windows-1252.
+    if (this.kind === 'single-byte') return this.single!.decode(bytes, { stream: true }) + (final ? this.single!.decode() : '');
     let input = this.carry.length > 0 ? concat(this.carry, bytes) : bytes;
     let cut = input.length;
     if (!final) cut = this.kind === 'utf-8' ? utf8CompleteLength(input) : utf16CompleteLength(input, this.kind === 'utf-16le');
