@@ -29,7 +29,8 @@ export function checkRecord<T extends TableName>(table: T, rawFields: readonly s
   if (rawFields.length !== columns.length) return { row: null, reasons: ['field_count', ...textReasons(rawFields)] };
   const f: string[] = new Array(rawFields.length);
   for (let i = 0; i < rawFields.length; i++) f[i] = rawFields[i].trim(); // a loop: this runs once per record
-  const reasons: ReasonCode[] = textReasons(rawFields);
+  const reasons: ReasonCode[] = [];
+  const text = textReasons(rawFields);
   const id = idField(f[0], 'id', 'invalid_id', reasons);
 
   if (table === 'hired_employees') {
@@ -39,15 +40,15 @@ export function checkRecord<T extends TableName>(table: T, rawFields: readonly s
     else if ((datetime = normalizeDateTime(f[2])) === null) reasons.push('invalid_datetime');
     const departmentId = idField(f[3], 'department_id', 'invalid_department_id', reasons);
     const jobId = idField(f[4], 'job_id', 'invalid_job_id', reasons);
-    if (reasons.length > 0) return { row: null, reasons };
+    if (reasons.length > 0 || text.length > 0) return { row: null, reasons: [...reasons, ...text] };
     const row = { id: id!, name: name!, datetime: datetime!, department_id: departmentId!, job_id: jobId! };
     return { row: row as RowOf[T], reasons: null };
   }
 
   const column = columns[1];
-  const text = textField(f[1], column, reasons);
-  if (reasons.length > 0) return { row: null, reasons };
-  return { row: { id: id!, [column]: text! } as unknown as RowOf[T], reasons: null };
+  const value = textField(f[1], column, reasons);
+  if (reasons.length > 0 || text.length > 0) return { row: null, reasons: [...reasons, ...text] };
+  return { row: { id: id!, [column]: value! } as unknown as RowOf[T], reasons: null };
 }
 
 /** invalid_character (a C0 control other than tab) and invalid_encoding (a lone surrogate) in any field, ids too. */
