@@ -16,6 +16,8 @@ export interface BatchItem {
   raw: string;
   /** Set when the CSV text of the row could not be read as a record. */
   error?: RecordError;
+  /** True when `raw` is the row as JSON rather than the text its fields were read from. */
+  json?: boolean;
 }
 
 export interface BatchError {
@@ -48,7 +50,7 @@ export async function ingestBatch(
   const rows: RowOf[TableName][] = [];
   const errors: BatchError[] = [];
   items.forEach((item, index) => {
-    const result = validateRecord(ctx, index, item.raw, item.fields, item.error);
+    const result = validateRecord(ctx, index, item.raw, item.fields, item.error, !item.json);
     if (!result.reject) rows.push(result.row);
     else {
       const { id, reasons } = result.reject;

@@ -34,8 +34,10 @@ export function validateRecord<T extends TableName>(
   raw: string,
   fields: readonly string[],
   error?: RecordError,
+  /** False when `raw` is not the text the fields were read from (a JSON row). */
+  fieldsInRaw = true,
 ): Validated<T> {
-  const checked = error ? ({ row: null, reasons: [error] } as const) : checkRecord(ctx.table, fields);
+  const checked = error ? ({ row: null, reasons: [error] } as const) : checkRecord(ctx.table, fields, fieldsInRaw ? raw : undefined);
   let reasons: ReasonCode[];
   if (checked.reasons === null) {
     reasons = [];

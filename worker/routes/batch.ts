@@ -73,6 +73,6 @@ function jsonItems(table: TableName, text: string): BatchItem[] {
     const fields = columns.map((col) => (item[col] === null || item[col] === undefined ? '' : String(item[col])));
     // Keys that are not columns make the row's field count wrong, so it is rejected rather than silently trimmed.
     for (const key of Object.keys(item)) if (!columns.includes(key)) fields.push(String(item[key]));
-    return { fields, raw: JSON.stringify(item) };
+    return { fields, raw: JSON.stringify(item), json: true };
   });
 }
