@@ -65,10 +65,7 @@ export class CsvParser {
   /** Parses what is left at the end of the input (a last record without a line break, an open quote). */
   end(out: CsvRecord[]): void {
     this.dropLF = false;
-    if (this.skipping) {
-      out.push(this.skipping.record);
-      this.skipping = null;
-    }
+    this.flushSkipping(out);
     let rest: string | null = this.pending;
     this.pending = '';
     while (rest) {
