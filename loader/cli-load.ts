@@ -5,7 +5,7 @@ import type { Task } from '../shared/domain/task.ts';
 import type { Database } from '../shared/ports/database.port.ts';
 import { openFileRange } from '../shared/adapters/blob/file-range.ts';
 import { enqueueFile } from '../shared/service/enqueue-file.ts';
-import { runTask } from '../shared/service/run-task.ts';
+import { runTask, type RunTaskOptions } from '../shared/service/run-task.ts';
 import type { RetryOptions } from '../shared/service/retry.ts';
 import { progressBar } from './cli-output.ts';
 
@@ -46,13 +46,13 @@ export async function loadFiles(
     progress: boolean;
     restart?: boolean;
     note?: (line: string) => void;
-  },
+  } & Pick<RunTaskOptions, 'encoding' | 'maxRecordBytes'>,
 ): Promise<LoadedFile[]> {
   const note = opts.note ?? ((line: string) => process.stderr.write(line + '\n'));
   const files = await Promise.all(
     paths.map(async (path) => {
       const table = opts.table ?? tableForFile(basename(path));
-      if (!table) throw new CliError(`cannot tell the table of "${path}": name it departments*.csv, jobs*.csv or hired_employees*.csv, or pass --table`);
+      if (!table) throw new CliError(`cannot tell the table of "${path}": name it departments*.csv, jobs*.csv or hired_employees*.csv (or .csv.gz), or pass --table`);
       const info = await stat(path).catch(() => null);
       if (!info?.isFile()) throw new CliError(`cannot read "${path}": no such file`);
       return { path, table, size: info.size, mtime: Math.trunc(info.mtimeMs) };
@@ -97,6 +97,8 @@ export async function loadFiles(
         leaseMs: opts.leaseMs,
         signal: stopping.signal,
         retry: opts.retry,
+        encoding: opts.encoding,
+        maxRecordBytes: opts.maxRecordBytes,
         onProgress: (p) => bar?.update(p.bytesRead, p.bytesTotal, `line ${p.line}`),
       });
       bar?.done();

@@ -7,6 +7,7 @@ import { isTableName, TABLES, type TableName } from '../shared/domain/tables.ts'
 import { consoleLogger } from '../shared/platform/logger.ts';
 import { taskView } from '../shared/domain/task-view.ts';
 import { runReport } from '../shared/service/run-report.ts';
+import { ENCODINGS, isEncoding, type Encoding } from '../shared/csv/decode.ts';
 import { VERSION } from '../shared/version.ts';
 import type { Database } from '../shared/ports/database.port.ts';
 import { printRejects, printTable } from './cli-output.ts';
@@ -66,13 +67,15 @@ const COMMANDS: Record<string, Command> = {
   },
   load: {
     summary:
-      'loads local CSV files now, in dependency order (departments, jobs, hired_employees); an unchanged file loaded before is resumed or answered from its task, --restart loads it anew',
-    usage: '<file...> [--json] [--table T] [--restart]',
-    options: { json: { type: 'boolean' }, table: { type: 'string' }, restart: { type: 'boolean' } },
+      'loads local CSV files (.csv or .csv.gz) now, in dependency order (departments, jobs, hired_employees); an unchanged file loaded before is resumed or answered from its task, --restart loads it anew',
+    usage: `<file...> [--json] [--table T] [--encoding ${ENCODINGS.join('|')}] [--restart]`,
+    options: { json: { type: 'boolean' }, table: { type: 'string' }, encoding: { type: 'string' }, restart: { type: 'boolean' } },
     args: { min: 1, max: Number.POSITIVE_INFINITY },
     async run({ values, positionals, config }) {
       const table = values.table as string | undefined;
       if (table !== undefined && !isTableName(table)) throw new CliError(`unknown table "${table}"; expected ${TABLES.join(', ')}`);
+      const encoding = values.encoding as string | undefined;
+      if (encoding !== undefined && !isEncoding(encoding)) throw new CliError(`unknown encoding "${encoding}"; expected ${ENCODINGS.join(', ')}`);
       return withDatabase(openDatabase(config.databaseUrl, { timeouts: config.databaseTimeouts }), async (db) => {
         const results = await loadFiles(db, positionals, {
           batchSize: config.batchSize,
@@ -81,6 +84,8 @@ const COMMANDS: Record<string, Command> = {
           table: table as TableName | undefined,
           progress: !values.json,
           restart: Boolean(values.restart),
+          encoding: (encoding as Encoding | undefined) ?? config.loadEncoding,
+          maxRecordBytes: config.maxRecordBytes,
         });
         if (values.json) for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
         else printTable(results as never, ['file', 'table', 'task_id', 'processed', 'inserted', 'already_exists', 'rejected']);
@@ -184,7 +189,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 const CONFIG_HELP = `Configuration comes from the environment or a .env file: DATABASE_URL, BLOB_DIR, PORT, HOST,
-LOAD_SCHEDULE, BATCH_SIZE, LOAD_CONCURRENCY, LOAD_LEASE_MS, LEGACY_WAIT_MS, HIREDB_RETRY_ATTEMPTS,
+LOAD_SCHEDULE, BATCH_SIZE, LOAD_CONCURRENCY, LOAD_LEASE_MS, LOAD_ENCODING, MAX_RECORD_BYTES, LEGACY_WAIT_MS, HIREDB_RETRY_ATTEMPTS,
 AZURE_STORAGE_CONNECTION_STRING, AZURE_BLOB_CONTAINER, AZURE_SQL_CONNECTION_STRING, HIREDB_AUTH,
 HIREDB_PUBLIC_REPORTS (see README).`;
 

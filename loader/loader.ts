@@ -6,7 +6,7 @@ import type { Task } from '../shared/domain/task.ts';
 import type { BlobStore } from '../shared/ports/blob-store.port.ts';
 import type { Database } from '../shared/ports/database.port.ts';
 import type { Logger } from '../shared/platform/logger.ts';
-import { runTask } from '../shared/service/run-task.ts';
+import { runTask, type RunTaskOptions } from '../shared/service/run-task.ts';
 import { enqueueFile } from '../shared/service/enqueue-file.ts';
 import type { RetryOptions } from '../shared/service/retry.ts';
 
@@ -18,6 +18,8 @@ export interface LoaderOptions {
   leaseMs: number;
   /** How database calls that failed transiently are retried (attempts: HIREDB_RETRY_ATTEMPTS). */
   retry?: RetryOptions;
+  /** Passed to each task's parser (LOAD_ENCODING, MAX_RECORD_BYTES). */
+  text?: Pick<RunTaskOptions, 'encoding' | 'maxRecordBytes'>;
   log: Logger;
   owner?: string;
 }
@@ -78,6 +80,7 @@ export function startLoader(db: Database, blob: BlobStore, opts: LoaderOptions):
       signal: stopping.signal,
       retry: opts.retry,
       onOutage: 'release',
+      ...opts.text,
     });
     if (done.status === 'running' && stopping.signal.aborted && done.lease_owner === owner) return release(done);
     if (done.status === 'running') {

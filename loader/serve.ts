@@ -66,6 +66,7 @@ export async function runServer(config: Config, log: Logger, opts: { http: boole
       concurrency: config.loadConcurrency,
       leaseMs: config.leaseMs,
       retry: { attempts: config.retryAttempts },
+      text: { encoding: config.loadEncoding, maxRecordBytes: config.maxRecordBytes },
       log,
     });
     log.info('loader started', { owner: loader.owner, schedule: config.loadSchedule, blob: blob.describe() });

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { validateCronExpression } from 'cron';
+import { ENCODINGS, type Encoding } from '../csv/decode.ts';
 
 /** Everything HireDB reads from the environment, with its defaults. */
 export interface Config {
@@ -22,6 +23,9 @@ export interface Config {
   auth: 'auto' | 'off';
   /** HIREDB_PUBLIC_REPORTS: the two reports are readable without a key. */
   publicReports: boolean;
+  /** Encoding of Blob files without a byte order mark. */
+  loadEncoding: Encoding;
+  maxRecordBytes: number;
 }
 
 export interface DatabaseTimeouts {
@@ -62,6 +66,8 @@ const SCHEMA = {
   HIREDB_RETRY_ATTEMPTS: int(1, 100),
   DATABASE_CONNECT_TIMEOUT_MS: int(100, 600_000),
   DATABASE_STATEMENT_TIMEOUT_MS: int(100, 86_400_000),
+  LOAD_ENCODING: v.picklist(ENCODINGS, `must be one of ${ENCODINGS.join(', ')}`),
+  MAX_RECORD_BYTES: int(1024, 64 << 20),
   AZURE_BLOB_CONTAINER: v.pipe(v.string(), v.regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name')),
   HIREDB_AUTH: v.picklist(['auto', 'off'], 'must be auto or off'),
   HIREDB_PUBLIC_REPORTS: v.pipe(v.picklist(['true', 'false'], 'must be true or false'), v.transform((s) => s === 'true')),
@@ -83,6 +89,8 @@ const DEFAULTS: Record<keyof typeof SCHEMA, string> = {
   AZURE_BLOB_CONTAINER: 'hiredb',
   HIREDB_AUTH: 'auto',
   HIREDB_PUBLIC_REPORTS: 'false',
+  LOAD_ENCODING: 'utf-8',
+  MAX_RECORD_BYTES: '1048576',
 };
 
 /** A password, in a URL or a `Password=…` connection string, never reaches a log or an error message. */
@@ -126,5 +134,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     auth: get('HIREDB_AUTH') as Config['auth'],
     publicReports: get('HIREDB_PUBLIC_REPORTS') as boolean,
+    loadEncoding: get('LOAD_ENCODING') as Encoding,
+    maxRecordBytes: get('MAX_RECORD_BYTES') as number,
   };
 }

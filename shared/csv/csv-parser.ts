@@ -1,18 +1,29 @@
 /**
- * Incremental RFC 4180 parser: comma separated, double-quote quoting with "" escapes, LF or CRLF
+ * Incremental RFC 4180 parser: comma separated, double-quote quoting with "" escapes, LF, CRLF or CR
  * (mixed too), quoted fields may span lines. It keeps each record's first line number and raw text,
  * which the rejects table needs. Blank lines are skipped. Fields are returned as written (untrimmed).
+ *
+ * A record may hold at most `maxRecordBytes` bytes (as UTF-8, without its line break). Reaching the
+ * limit, or the end of the input, inside a quote makes the record `unterminated_quote` and parsing
+ * resumes at the line after the one where that quote opened; a record over the limit outside a quote is
+ * `record_too_long` and parsing resumes after its line. Either way the rest of the input still loads
+ * and no more than the limit is ever held for one record.
  */
 export interface CsvRecord {
   /** 1-based physical line on which the record starts. */
   line: number;
-  /** The record's text without its line break. */
+  /** The record's text without its line break (for a record over the limit: its start, at most TRUNCATED_RAW_CHARS). */
   raw: string;
   fields: string[];
+  /** Set when the text could not be read as a record; `fields` then holds at most its first field. */
+  error?: RecordError;
 }
 
-/** A record longer than this is a broken file (an unterminated quote), not data. */
-export const MAX_RECORD_CHARS = 1 << 20;
+export type RecordError = 'unterminated_quote' | 'record_too_long';
+
+export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
+/** How much of a record that is over the limit its reject keeps. */
+export const TRUNCATED_RAW_CHARS = 1024;
 
 const COMMA = 44;
 const LF = 10;
@@ -22,26 +33,125 @@ const SPACE = 32;
 const TAB = 9;
 
 export class CsvParser {
+  /** The incomplete record at the end of the input so far, from its first character. */
   private pending = '';
+  private scan: ScanState = newScan();
+  /** A record over the limit whose last line is being skipped, emitted when that line ends. */
+  private skipping: { record: CsvRecord; lines: number; afterCR: boolean } | null = null;
+  /** A resync stopped between a CR and a possible LF: an LF starting the next text belongs to that line. */
+  private dropLF = false;
+  /** The first record of the next text to parse has been measured by the scanner and is within the limit. */
+  private firstMeasured = false;
   private line = 1;
+
+  constructor(private readonly maxRecordBytes = DEFAULT_MAX_RECORD_BYTES) {}
 
   /** Parses every complete record of `text` (continuing what earlier calls left) into `out`. */
   push(text: string, out: CsvRecord[]): void {
-    this.parse(this.pending ? this.pending + text : text, false, out);
+    let rest: string | null = text;
+    if (this.dropLF) {
+      if (text.length === 0) return;
+      this.dropLF = false;
+      if (text.charCodeAt(0) === LF) rest = text.slice(1);
+    }
+    if (this.skipping) rest = this.skip(rest, out);
+    if (rest !== null && this.pending) rest = this.continuePending(rest, out);
+    while (rest !== null) {
+      rest = this.parse(rest, false, out);
+      if (rest !== null && this.skipping) rest = this.skip(rest, out);
+    }
+  }
+
+  /** Parses what is left at the end of the input (a last record without a line break, an open quote). */
+  end(out: CsvRecord[]): void {
+    this.dropLF = false;
+    this.flushSkipping(out);
+    let rest: string | null = this.pending;
+    this.pending = '';
+    while (rest) {
+      rest = this.parse(rest, true, out);
+      if (rest !== null && this.skipping) rest = this.skip(rest, out);
+    }
+    this.flushSkipping(out);
+  }
+
+  private flushSkipping(out: CsvRecord[]) {
+    if (this.skipping) out.push(this.skipping.record);
+    this.skipping = null;
+  }
+
+  /** Scans only the new text for the end of the pending record, so a long record costs linear time. */
+  private continuePending(text: string, out: CsvRecord[]): string | null {
+    const r = scanRecord(text, 0, this.scan, this.maxRecordBytes);
+    if (r === INCOMPLETE) {
+      this.pending += text;
+      return null;
+    }
+    const all = this.pending + text;
+    this.pending = '';
+    if (r === OVERFLOW) return this.overflow(all, this.scan, out);
+    this.firstMeasured = true;
+    return all; // the record is complete: parse it with what follows
+  }
+
+  /** Consumes the rest of a skipped line; returns the text after it, or null when the line goes on. */
+  private skip(text: string, out: CsvRecord[]): string | null {
+    const s = this.skipping!;
+    let i = 0;
+    if (s.afterCR) {
+      if (text.length === 0) return null;
+      if (text.charCodeAt(0) === LF) i = 1;
+    } else {
+      const lf = text.indexOf('\n');
+      const cr = text.indexOf('\r');
+      const at = cr === -1 ? lf : lf === -1 ? cr : Math.min(lf, cr);
+      if (at === -1) return null;
+      if (text.charCodeAt(at) === CR) {
+        if (at + 1 >= text.length) {
+          s.afterCR = true;
+          return null;
+        }
+        i = text.charCodeAt(at + 1) === LF ? at + 2 : at + 1;
+      } else i = at + 1;
+    }
+    out.push(s.record);
+    this.line += s.lines + 1;
+    this.skipping = null;
+    return text.slice(i);
   }
 
   /**
-   * Parses what is left at the end of the input (a last record without a line break). A quote still
-   * open there leaves the rest of the file as one record, kept whole so it is rejected, not lost.
+   * The record starting at `text` went over the limit at `s.pos`: rejects it and returns the text to
+   * parse next, or enters skipping for the rest of its line.
    */
-  end(out: CsvRecord[]): void {
-    if (this.pending) this.parse(this.pending, true, out);
-    if (this.pending) out.push({ line: this.line, raw: this.pending, fields: [this.pending] });
-    this.pending = '';
+  private overflow(text: string, s: ScanState, out: CsvRecord[]): string | null {
+    const inQuote = s.mode === QUOTED || s.mode === QUOTE_IN_QUOTED;
+    if (inQuote && s.quoteBreak !== -1) return this.resumeAfterQuoteLine(text, s, out);
+    this.skipping = {
+      record: errorRecord(this.line, truncate(text, s.pos), inQuote ? 'unterminated_quote' : 'record_too_long'),
+      lines: s.lines,
+      afterCR: false,
+    };
+    return this.skip(text.slice(s.pos), out);
   }
 
-  private parse(text: string, final: boolean, out: CsvRecord[]): void {
+  /** An open quote: the record ends with the line where the quote opened; parsing resumes after it. */
+  private resumeAfterQuoteLine(text: string, s: ScanState, out: CsvRecord[]): string {
+    const at = s.quoteBreak;
+    const crlf = text.charCodeAt(at) === CR;
+    if (crlf && at + 1 === text.length) this.dropLF = true;
+    const next = crlf && text.charCodeAt(at + 1) === LF ? at + 2 : at + 1;
+    out.push(errorRecord(this.line, text.slice(0, at), 'unterminated_quote'));
+    this.line += s.quoteLine + 1;
+    return text.slice(next);
+  }
+
+  /** Parses records from `text`; returns text still to parse after a resync, or null when done. */
+  private parse(text: string, final: boolean, out: CsvRecord[]): string | null {
     const n = text.length;
+    const limit = this.maxRecordBytes;
+    const measured = this.firstMeasured;
+    this.firstMeasured = false;
     let i = 0;
     while (i < n) {
       const start = i;
@@ -82,10 +192,16 @@ export class CsvParser {
           i = m;
         } else {
           let m = i;
-          while (m < n) {
+          const stop = Math.min(n, i + 64);
+          while (m < stop) {
             const c = text.charCodeAt(m);
             if (c === COMMA || c === LF || c === CR) break;
             m++;
+          }
+          if (m === stop && m < n) {
+            // A long field: one native search instead of a character loop.
+            UNQUOTED_END.lastIndex = m;
+            m = UNQUOTED_END.exec(text)?.index ?? n;
           }
           fields.push(text.slice(i, m));
           i = m;
@@ -114,12 +230,23 @@ export class CsvParser {
         complete = true;
         break;
       }
-      if (!complete) {
-        this.pending = text.slice(start);
-        if (this.pending.length > MAX_RECORD_CHARS) {
-          throw new Error(`line ${startLine}: record longer than ${MAX_RECORD_CHARS} characters (unterminated quote?)`);
+      // A long record (possibly more bytes than the limit: UTF-8 takes at most 3 per unit) is measured exactly.
+      if (!complete || ((end - start) * 3 > limit && !(measured && start === 0))) {
+        const s = newScan();
+        const r = scanRecord(text, start, s, limit);
+        if (r === OVERFLOW) return this.overflow(text.slice(start), s, out);
+        if (!complete) {
+          if (final) {
+            // A quote open at the end of the input.
+            if (s.quoteBreak !== -1) return this.resumeAfterQuoteLine(text.slice(start), s, out);
+            out.push(errorRecord(startLine, text.slice(start), 'unterminated_quote'));
+            this.pending = '';
+            return null;
+          }
+          this.pending = text.slice(start);
+          this.scan = s;
+          return null;
         }
-        return;
       }
       this.line += lines;
       const raw = text.slice(start, end);
@@ -127,7 +254,28 @@ export class CsvParser {
       out.push({ line: startLine, raw, fields });
     }
     this.pending = '';
+    return null;
   }
+}
+
+function errorRecord(line: number, raw: string, error: RecordError): CsvRecord {
+  return { line, raw, fields: firstField(raw), error };
+}
+
+/** The first field of a broken record, when it is plain text followed by a comma (for the reject's id). */
+function firstField(raw: string): string[] {
+  const comma = raw.indexOf(',');
+  if (comma === -1) return [];
+  const first = raw.slice(0, comma);
+  return first.includes('"') || first.includes('\n') || first.includes('\r') ? [] : [first];
+}
+
+/** The first characters of a record read up to `end` (where it went over the limit). */
+function truncate(text: string, end: number): string {
+  let n = Math.min(end, TRUNCATED_RAW_CHARS);
+  const last = text.charCodeAt(n - 1);
+  if (last >= 0xd800 && last <= 0xdbff) n--; // never split a surrogate pair
+  return text.slice(0, n);
 }
 
 function countLineBreaks(s: string): number {
@@ -136,4 +284,132 @@ function countLineBreaks(s: string): number {
   // A lone CR (no LF after it) also ends a line.
   for (let i = s.indexOf('\r'); i !== -1; i = s.indexOf('\r', i + 1)) if (s.charCodeAt(i + 1) !== LF) count++;
   return count;
+}
+
+// The record scanner: the same grammar as CsvParser.parse, one character at a time and resumable, for
+// records that span chunks or may be over the limit. It finds where a record ends without keeping fields.
+const FIELD_START = 0;
+const UNQUOTED = 1;
+const QUOTED = 2;
+const QUOTE_IN_QUOTED = 3;
+const CR_END = 4;
+
+interface ScanState {
+  mode: number;
+  /** Characters of the record scanned so far. */
+  pos: number;
+  /** Its length as UTF-8 (an undecodable byte, kept as a lone surrogate, counts one). */
+  bytes: number;
+  /** Line breaks inside the record so far. */
+  lines: number;
+  afterCR: boolean;
+  prevHigh: boolean;
+  /** Line breaks before the open quote, and the position of the first line break after it (-1: none). */
+  quoteLine: number;
+  quoteBreak: number;
+}
+
+const newScan = (): ScanState => ({ mode: FIELD_START, pos: 0, bytes: 0, lines: 0, afterCR: false, prevHigh: false, quoteLine: 0, quoteBreak: -1 });
+
+const INCOMPLETE = -1;
+const OVERFLOW = -2;
+
+/**
+ * Scans `text` from `from` as the continuation of the record in `s`. Returns the index after the
+ * record's line break, INCOMPLETE at the end of the text, or OVERFLOW (then `s.pos` is the position,
+ * in the record, of the first character past the limit).
+ */
+function scanRecord(text: string, from: number, s: ScanState, limit: number): number {
+  const n = text.length;
+  for (let i = from; i < n; i++) {
+    // Plain text inside a field is skipped in one native search, and measured in one piece.
+    if (s.mode === UNQUOTED || s.mode === QUOTED) {
+      const re = s.mode === UNQUOTED ? UNQUOTED_END : QUOTED_END;
+      re.lastIndex = i;
+      const j = re.exec(text)?.index ?? n;
+      if (j > i) {
+        if (countSegment(text, i, j, s, limit)) return OVERFLOW;
+        s.afterCR = false;
+        i = j;
+        if (i >= n) return INCOMPLETE;
+      }
+    }
+    const c = text.charCodeAt(i);
+    let mode = s.mode;
+    if (mode === CR_END) return c === LF ? i + 1 : i;
+    if (mode === QUOTE_IN_QUOTED) {
+      if (c === QUOTE) {
+        s.mode = QUOTED;
+        s.afterCR = false;
+        if (countBytes(s, c, limit)) return OVERFLOW;
+        s.pos++;
+        continue;
+      }
+      mode = s.mode = UNQUOTED;
+    }
+    if (mode === FIELD_START) {
+      if (c === QUOTE) {
+        s.mode = QUOTED;
+        s.quoteLine = s.lines;
+        s.quoteBreak = -1;
+        s.afterCR = false;
+      } else if (c !== SPACE && c !== TAB) mode = s.mode = UNQUOTED;
+    }
+    if (mode === UNQUOTED || (mode === FIELD_START && c !== QUOTE)) {
+      if (c === COMMA) s.mode = FIELD_START;
+      else if (c === LF) return i + 1;
+      else if (c === CR) {
+        s.mode = CR_END;
+        continue;
+      }
+    } else if (mode === QUOTED) {
+      if (c === QUOTE) s.mode = QUOTE_IN_QUOTED;
+      else if (c === LF || c === CR) {
+        if (s.quoteBreak === -1) s.quoteBreak = s.pos;
+        if (c === CR || !s.afterCR) s.lines++;
+      }
+      s.afterCR = c === CR;
+    }
+    if (countBytes(s, c, limit)) return OVERFLOW;
+    s.pos++;
+  }
+  return INCOMPLETE;
+}
+
+const UNQUOTED_END = /[,\r\n]/g;
+const QUOTED_END = /["\r\n]/g;
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** Adds text[i..j) to the record; true when it goes over the limit (`s.pos` is then where). */
+function countSegment(text: string, i: number, j: number, s: ScanState, limit: number): boolean {
+  if (!NON_ASCII.test(text.slice(i, j))) {
+    const len = j - i;
+    s.prevHigh = false;
+    if (s.bytes + len <= limit) {
+      s.bytes += len;
+      s.pos += len;
+      return false;
+    }
+    s.pos += limit - s.bytes;
+    s.bytes = limit + 1;
+    return true;
+  }
+  for (let k = i; k < j; k++) {
+    if (countBytes(s, text.charCodeAt(k), limit)) return true;
+    s.pos++;
+  }
+  return false;
+}
+
+/** Adds one UTF-16 unit's UTF-8 length to the record; true when that takes it over the limit. */
+function countBytes(s: ScanState, c: number, limit: number): boolean {
+  let b: number;
+  if (c < 0x80) b = 1;
+  else if (c < 0x800) b = 2;
+  else if (c >= 0xd800 && c <= 0xdbff) b = 2;
+  else if (c >= 0xdc00 && c <= 0xdfff) b = s.prevHigh ? 2 : c <= 0xdcff ? 1 : 3;
+  else b = 3;
+  s.prevHigh = c >= 0xd800 && c <= 0xdbff;
+  s.bytes += b;
+  return s.bytes > limit;
 }

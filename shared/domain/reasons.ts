@@ -9,14 +9,19 @@ export type ReasonCode =
   | 'invalid_datetime'
   | 'unknown_department'
   | 'unknown_job'
-  | 'duplicate_id';
+  | 'duplicate_id'
+  | 'invalid_character'
+  | 'invalid_encoding'
+  | 'record_too_long'
+  | 'unterminated_quote';
 
 /** A rejected record, as kept in the rejects table and returned by the API. */
 export interface Reject {
   /** 1-based line of the record in its file, or 0-based index of the row in a batch request. */
   line: number;
-  /** The record's id field as written, when there was one. */
+  /** The record's id field as written, when there was one (escaped as `raw` is). */
   id: string | null;
+  /** The record's text; escaped when it holds control characters or undecodable bytes (see raw-text.ts). */
   raw: string;
   reasons: ReasonCode[];
 }

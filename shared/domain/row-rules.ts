@@ -1,4 +1,5 @@
 import { normalizeDateTime } from './datetime.ts';
+import { hasControlCharacter, isWellFormed } from './raw-text.ts';
 import type { ReasonCode } from './reasons.ts';
 import { COLUMNS, type RowOf, type TableName } from './tables.ts';
 
@@ -20,12 +21,18 @@ export function parseId(text: string): number | null {
 }
 
 /**
- * Applies the rules that need nothing but the record itself (field count, empty fields, ids, name
- * lengths, datetimes); every reason found is reported. Fields are trimmed here.
+ * Applies the rules that need nothing but the record itself (field count, text that cannot be stored,
+ * empty fields, ids, name lengths, datetimes); every reason found is reported. Fields are trimmed here.
  */
-export function checkRecord<T extends TableName>(table: T, rawFields: readonly string[]): RecordCheck<T> {
+export function checkRecord<T extends TableName>(
+  table: T,
+  rawFields: readonly string[],
+  /** The text every field was read from (a CSV record): searched once instead of field by field. */
+  source?: string,
+): RecordCheck<T> {
   const columns = COLUMNS[table];
-  if (rawFields.length !== columns.length) return { row: null, reasons: ['field_count'] };
+  const text = source !== undefined && !SUSPECT.test(source) ? NONE : textReasons(rawFields);
+  if (rawFields.length !== columns.length) return { row: null, reasons: ['field_count', ...text] };
   const f: string[] = new Array(rawFields.length);
   for (let i = 0; i < rawFields.length; i++) f[i] = rawFields[i].trim(); // a loop: this runs once per record
   const reasons: ReasonCode[] = [];
@@ -38,15 +45,32 @@ export function checkRecord<T extends TableName>(table: T, rawFields: readonly s
     else if ((datetime = normalizeDateTime(f[2])) === null) reasons.push('invalid_datetime');
     const departmentId = idField(f[3], 'department_id', 'invalid_department_id', reasons);
     const jobId = idField(f[4], 'job_id', 'invalid_job_id', reasons);
-    if (reasons.length > 0) return { row: null, reasons };
+    if (reasons.length > 0 || text.length > 0) return { row: null, reasons: [...reasons, ...text] };
     const row = { id: id!, name: name!, datetime: datetime!, department_id: departmentId!, job_id: jobId! };
     return { row: row as RowOf[T], reasons: null };
   }
 
   const column = columns[1];
-  const text = textField(f[1], column, reasons);
-  if (reasons.length > 0) return { row: null, reasons };
-  return { row: { id: id!, [column]: text! } as unknown as RowOf[T], reasons: null };
+  const value = textField(f[1], column, reasons);
+  if (reasons.length > 0 || text.length > 0) return { row: null, reasons: [...reasons, ...text] };
+  return { row: { id: id!, [column]: value! } as unknown as RowOf[T], reasons: null };
+}
+
+/** A control character or any surrogate (paired ones are fine, and rare). */
+const SUSPECT = /[\x00-\x08\x0A-\x1F\uD800-\uDFFF]/;
+const NONE: readonly ReasonCode[] = [];
+
+/** invalid_character (a C0 control other than tab) and invalid_encoding (a lone surrogate) in any field, ids too. */
+export function textReasons(fields: readonly string[]): ReasonCode[] {
+  let control = false;
+  let encoding = false;
+  for (let i = 0; i < fields.length; i++) {
+    if (!SUSPECT.test(fields[i])) continue; // one search per field on the hot path
+    control ||= hasControlCharacter(fields[i]);
+    encoding ||= !isWellFormed(fields[i]);
+  }
+  if (!control && !encoding) return [];
+  return control && encoding ? ['invalid_character', 'invalid_encoding'] : [control ? 'invalid_character' : 'invalid_encoding'];
 }
 
 function idField(value: string, column: string, invalid: ReasonCode, reasons: ReasonCode[]): number | null {
@@ -80,6 +104,10 @@ const REASON_TEXT: Record<string, string> = {
   unknown_department: 'department_id is not in departments',
   unknown_job: 'job_id is not in jobs',
   duplicate_id: 'id appeared earlier in the same load',
+  invalid_character: 'a field holds a control character (U+0000 to U+001F other than tab, line breaks inside quotes too)',
+  invalid_encoding: "a field holds bytes that are not valid in the input's encoding, or a lone UTF-16 surrogate",
+  record_too_long: 'the record is longer than MAX_RECORD_BYTES; the rest of its line was skipped',
+  unterminated_quote: 'a quote opened on this line is never closed (before MAX_RECORD_BYTES or the end of the input); reading went on at the next line',
 };
 
 /** One sentence naming the record, each field and each rule broken, e.g. for an API error or a log. */

@@ -30,10 +30,10 @@ export function isTableName(value: string): value is TableName {
   return (TABLES as readonly string[]).includes(value);
 }
 
-/** The table a Blob file feeds, chosen by its name prefix; null for names HireDB does not know. */
+/** The table a Blob file (`*.csv` or gzip-compressed `*.csv.gz`) feeds, by its name prefix; null for names HireDB does not know. */
 export function tableForFile(fileName: string): TableName | null {
   const lower = fileName.toLowerCase();
-  if (!lower.endsWith('.csv')) return null;
+  if (!lower.endsWith('.csv') && !lower.endsWith('.csv.gz')) return null;
   if (lower.startsWith('hired_employees')) return 'hired_employees';
   if (lower.startsWith('departments')) return 'departments';
   if (lower.startsWith('jobs')) return 'jobs';

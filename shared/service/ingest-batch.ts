@@ -1,3 +1,4 @@
+import type { RecordError } from '../csv/csv-parser.ts';
 import type { ReasonCode } from '../domain/reasons.ts';
 import { describeReject } from '../domain/row-rules.ts';
 import type { RowOf, TableName } from '../domain/tables.ts';
@@ -14,6 +15,10 @@ export type BatchMode = 'partial' | 'atomic';
 export interface BatchItem {
   fields: string[];
   raw: string;
+  /** Set when the CSV text of the row could not be read as a record. */
+  error?: RecordError;
+  /** True when `raw` is the row as JSON rather than the text its fields were read from. */
+  json?: boolean;
 }
 
 export interface BatchError {
@@ -47,7 +52,7 @@ export async function ingestBatch(
   const rows: RowOf[TableName][] = [];
   const errors: BatchError[] = [];
   items.forEach((item, index) => {
-    const result = validateRecord(ctx, index, item.raw, item.fields);
+    const result = validateRecord(ctx, index, item.raw, item.fields, item.error, !item.json);
     if (!result.reject) rows.push(result.row);
     else {
       const { id, reasons } = result.reject;

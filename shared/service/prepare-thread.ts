@@ -50,7 +50,7 @@ async function run(start: StartMessage) {
     departmentIds: start.departmentIds ? new Set(start.departmentIds) : undefined,
     jobIds: start.jobIds ? new Set(start.jobIds) : undefined,
   });
-  for await (const batch of prepareBatches(readRecords(chunksFromMain()), ctx, start.options)) {
+  for await (const batch of prepareBatches(readRecords(chunksFromMain(), start.options), ctx, start.options)) {
     while (credits === 0) await new Promise<void>((resolve) => (creditWaiter = resolve));
     credits--;
     const columns = toColumns(start.table, batch.rows);

@@ -3,6 +3,7 @@ import type { Task } from '../domain/task.ts';
 import type { TableName } from '../domain/tables.ts';
 import { CheckpointGapError, LeaseLostError, type Database } from '../ports/database.port.ts';
 import type { ByteSource } from '../csv/read-records.ts';
+import type { Encoding } from '../csv/decode.ts';
 import { dimensionsFor } from './dimensions.ts';
 import type { PreparedBatch } from './prepare-batches.ts';
 import { prepareBatchesInThread } from './prepare-in-thread.ts';
@@ -23,6 +24,9 @@ export interface RunTaskOptions {
   owner: string;
   batchSize: number;
   leaseMs: number;
+  /** Passed to the parser: the file's encoding without a BOM, and the longest record in bytes. */
+  encoding?: Encoding;
+  maxRecordBytes?: number;
   now?: () => number;
   /**
    * Stops the task early: no batch is taken after it fires, the commits in flight finish (or roll back),
@@ -126,6 +130,8 @@ async function loadFile(
     batchSize: opts.batchSize,
     resumeAfterLine: task.checkpoint_line,
     slice,
+    encoding: opts.encoding,
+    maxRecordBytes: opts.maxRecordBytes,
   });
   // Several batches in flight: each sends its rows while earlier ones commit, and commits after them.
   const commits = new PQueue({ concurrency: COMMITS_IN_FLIGHT });

@@ -1,3 +1,5 @@
+import type { RecordError } from '../csv/csv-parser.ts';
+import { escapeRaw } from '../domain/raw-text.ts';
 import type { ReasonCode, Reject } from '../domain/reasons.ts';
 import { checkRecord, parseId } from '../domain/row-rules.ts';
 import type { RowOf, TableName } from '../domain/tables.ts';
@@ -23,15 +25,19 @@ export type Validated<T extends TableName> = { row: RowOf[T]; reject: null } | {
 
 /**
  * Applies every data rule to one record. A valid record's id is remembered, so a later record with the
- * same id in the same load is rejected as duplicate_id.
+ * same id in the same load is rejected as duplicate_id. A record the parser could not read (`error`)
+ * is rejected for that alone. A reject's raw text and id are escaped when they cannot be stored as text.
  */
 export function validateRecord<T extends TableName>(
   ctx: LoadContext<T>,
   line: number,
   raw: string,
   fields: readonly string[],
+  error?: RecordError,
+  /** False when `raw` is not the text the fields were read from (a JSON row). */
+  fieldsInRaw = true,
 ): Validated<T> {
-  const checked = checkRecord(ctx.table, fields);
+  const checked = error ? ({ row: null, reasons: [error] } as const) : checkRecord(ctx.table, fields, fieldsInRaw ? raw : undefined);
   let reasons: ReasonCode[];
   if (checked.reasons === null) {
     reasons = [];
@@ -47,10 +53,10 @@ export function validateRecord<T extends TableName>(
       return { row, reject: null };
     }
   } else {
-    reasons = checked.reasons;
-    const id = fields.length > 0 ? parseId(fields[0].trim()) : null;
+    reasons = [...checked.reasons];
+    const id = fields.length > 0 && !error ? parseId(fields[0].trim()) : null;
     if (id !== null && ctx.seen.has(id)) reasons.push('duplicate_id');
   }
-  const idText = fields.length > 0 && fields[0].trim() !== '' ? fields[0].trim() : null;
-  return { row: null, reject: { line, id: idText, raw, reasons } };
+  const idText = fields.length > 0 && fields[0].trim() !== '' ? escapeRaw(fields[0].trim()) : null;
+  return { row: null, reject: { line, id: idText, raw: escapeRaw(raw), reasons } };
 }

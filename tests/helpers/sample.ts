@@ -89,7 +89,7 @@ export class Model {
             if (at === null) reasons.push('invalid_datetime');
             else values[col] = at;
           } else {
-            if ([...value].length > 100) reasons.push(`too_long_${col}`);
+            if (value.length > 100) reasons.push(`too_long_${col}`); // UTF-16 units, as the rules count
             else values[col] = value;
           }
         });

@@ -291,14 +291,17 @@ describe.each(TEST_DATABASES)('Database contract: %s', (kind) => {
   });
 
   describe('postgres deviations', () => {
-    it.runIf(kind === 'postgres')('refuses U+0000 in a row (PostgreSQL text cannot hold it) and keeps it visible in a reject', async () => {
+    it.runIf(kind === 'postgres')('refuses U+0000 in a row or an unescaped reject (validation escapes it), never replacing it', async () => {
       const v0 = await db.dataVersion();
       await expect(db.insertBatch('departments', [dept(1, 'ok'), dept(2, 'a\u0000b')])).rejects.toThrow(/U\+0000/);
       expect(await db.dimensionIds('departments')).toEqual(new Set());
       expect(await db.dataVersion()).toBe(v0);
       const task = await runningTask('a', 'departments');
-      await db.insertBatch('departments', [], { taskId: task.id, owner: 'a', line: 2, bytesRead: 9, rejects: [reject(2, '1\u0000', '1\u0000,x', ['invalid_id'])] });
-      expect((await db.tasks.rejects(task.id, { limit: 10, offset: 0 })).rejects).toEqual([reject(2, '1\ufffd', '1\ufffd,x', ['invalid_id'])]);
+      const unescaped = reject(2, '1\u0000', '1\u0000,x', ['invalid_id', 'invalid_character']);
+      await expect(db.insertBatch('departments', [], { taskId: task.id, owner: 'a', line: 2, bytesRead: 9, rejects: [unescaped] })).rejects.toThrow(/U\+0000/);
+      const escaped = reject(2, '1\\u0000', '1\\u0000,x', ['invalid_id', 'invalid_character']);
+      await db.insertBatch('departments', [], { taskId: task.id, owner: 'a', line: 2, bytesRead: 9, rejects: [escaped] });
+      expect((await db.tasks.rejects(task.id, { limit: 10, offset: 0 })).rejects).toEqual([escaped]);
     });
 
     it.runIf(kind === 'postgres')('accepts only plain lower-case schema names', async () => {

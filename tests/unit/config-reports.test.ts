@@ -34,6 +34,8 @@ describe('loadConfig: defaults', () => {
       databaseTimeouts: { connectMs: 10000, statementMs: 60000 },
       auth: 'auto',
       publicReports: false,
+      loadEncoding: 'utf-8',
+      maxRecordBytes: 1048576,
     });
   });
 
@@ -82,6 +84,8 @@ describe('loadConfig: defaults', () => {
       databaseTimeouts: { connectMs: 10000, statementMs: 60000 },
       auth: 'auto',
       publicReports: false,
+      loadEncoding: 'utf-8',
+      maxRecordBytes: 1048576,
     });
   });
 

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { parse as csvParse } from 'csv-parse/sync';
-import { MAX_RECORD_CHARS, type CsvRecord } from '../../shared/csv/csv-parser.ts';
+import { DEFAULT_MAX_RECORD_BYTES, TRUNCATED_RAW_CHARS, type CsvRecord } from '../../shared/csv/csv-parser.ts';
 import { parseCsvText, readRecords, type RecordChunk } from '../../shared/csv/read-records.ts';
 import { cut, fieldsOf, linesOf, parseStrings, readAll, readText, utf8 } from '../helpers/csv.ts';
 
@@ -182,28 +182,37 @@ describe('readRecords and parseCsvText: BOM and header', () => {
   });
 });
 
-describe('unterminated quotes', () => {
-  it('a record over 1 MiB (an unterminated quote) throws an error naming its line', () => {
-    const text = `1,a\n2,b\n\n3,"never closed ${'x'.repeat(MAX_RECORD_CHARS)}\n4,d\n`;
-    expect(() => parseStrings([text])).toThrow(/line 4\b/);
+describe('unterminated quotes and long records', () => {
+  it('a quote still open after 1 MiB rejects its record and reading resumes at the line after the quote', () => {
+    const text = `1,a\n2,b\n\n3,"never closed ${'x'.repeat(DEFAULT_MAX_RECORD_BYTES)}\n4,d\n`;
+    const records = parseStrings([text]);
+    expect(records.map((r) => [r.line, r.error ?? null, r.fields[0]])).toEqual([
+      [1, null, '1'],
+      [2, null, '2'],
+      [4, 'unterminated_quote', '3'],
+      [5, null, '4'],
+    ]);
+    expect(records[2].raw.length).toBe(TRUNCATED_RAW_CHARS);
   });
 
-  it('the same error comes from the stream reader, whatever the chunk size', async () => {
-    const bytes = utf8.encode(`id,x\n1,a\n2,"never closed\n${'y'.repeat(MAX_RECORD_CHARS + 10)}\n3,c\n`);
-    await expect(readAll(cut(bytes, Array.from({ length: 40 }, (_, i) => (i + 1) * 65536)))).rejects.toThrow(/line 3\b/);
+  it('the stream reader gives the same records whatever the chunk size', async () => {
+    const bytes = utf8.encode(`id,x\n1,a\n2,"never closed\n${'y'.repeat(DEFAULT_MAX_RECORD_BYTES + 10)}\n3,c\n`);
+    const { records } = await readAll(cut(bytes, Array.from({ length: 40 }, (_, i) => (i + 1) * 65536)));
+    expect(records.map((r) => [r.line, r.error ?? null, r.raw.slice(0, 20)])).toEqual([
+      [2, null, '1,a'],
+      [3, 'unterminated_quote', '2,"never closed'],
+      [4, 'record_too_long', 'y'.repeat(20)],
+      [5, null, '3,c'],
+    ]);
   });
 
-  it('a shorter unterminated quote at the end of the file is reported, not silently dropped', () => {
+  it('a quote open at the end of the file rejects only its line; the lines after it still load', () => {
     const text = '1,a\n2,"open quote, never closed\n3,c\n';
     expect(() => csvParse(text)).toThrow(/Quote Not Closed/);
-    let error: unknown = null;
-    let records: CsvRecord[] = [];
-    try {
-      records = parseStrings([text]);
-    } catch (e) {
-      error = e;
-    }
-    if (error === null) expect(linesOf(records)).toContain(2);
-    else expect(String(error)).toMatch(/line 2\b/);
+    expect(parseStrings([text])).toEqual([
+      { line: 1, raw: '1,a', fields: ['1', 'a'] },
+      { line: 2, raw: '2,"open quote, never closed', fields: ['2'], error: 'unterminated_quote' },
+      { line: 3, raw: '3,c', fields: ['3', 'c'] },
+    ]);
   });
 });

@@ -203,12 +203,13 @@ describe('prepareBatches', () => {
   it('lastLine is the start line of a multi-line last record, so resuming after it skips the whole record', async () => {
     const text = '1,"two\nlines"\n2,b\n3,"x\ny\nz"\n4,d\n';
     const batches = await collect(text, newLoadContext('departments'), { batchSize: 1 });
-    expect(batches.map((b) => [b.lastLine, b.rows.map((r) => r.id)])).toEqual([
-      [1, [1]],
-      [3, [2]],
-      [4, [3]],
-      [7, [4]],
-      [7, []],
+    // Line breaks inside quotes are control characters: those records are rejected, with their start line.
+    expect(batches.map((b) => [b.lastLine, b.rows.map((r) => r.id), b.rejects.map((r) => r.line)])).toEqual([
+      [1, [], [1]],
+      [3, [2], []],
+      [4, [], [4]],
+      [7, [4], []],
+      [7, [], []],
     ]);
     const resumed = await collect(text, newLoadContext('departments'), { resumeAfterLine: 4 });
     expect(allRows(resumed).map((r) => r.id)).toEqual([4]);

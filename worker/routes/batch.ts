@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { COLUMNS, type TableName } from '../../shared/domain/tables.ts';
 import { parseCsvText } from '../../shared/csv/read-records.ts';
+import { decodeBytes } from '../../shared/csv/decode.ts';
 import { ingestBatch, MAX_BATCH_ROWS, type BatchItem } from '../../shared/service/ingest-batch.ts';
 import type { AppDeps } from '../deps.ts';
 import { httpError } from '../http-error.ts';
@@ -36,8 +37,10 @@ export function batchRoutes(deps: AppDeps) {
     if (type !== 'application/json' && type !== 'text/csv') {
       throw httpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send application/json (an array of objects) or text/csv, not "${type || 'nothing'}"`);
     }
-    const text = await c.req.text();
-    if (text.length > MAX_BODY_BYTES) throw httpError(413, 'TOO_LARGE', `a batch body is at most ${MAX_BODY_BYTES} bytes`);
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    if (bytes.byteLength > MAX_BODY_BYTES) throw httpError(413, 'TOO_LARGE', `a batch body is at most ${MAX_BODY_BYTES} bytes`);
+    // Decoded here, not by the runtime, so an invalid byte rejects its row instead of becoming U+FFFD.
+    const text = decodeBytes(bytes);
     const items = type === 'text/csv' ? csvItems(text) : jsonItems(table, text);
     if (items.length < 1 || items.length > MAX_BATCH_ROWS) {
       throw httpError(400, 'BAD_BATCH_SIZE', `a batch holds 1 to ${MAX_BATCH_ROWS} rows, got ${items.length}; nothing was written`);
@@ -51,7 +54,7 @@ export function batchRoutes(deps: AppDeps) {
 }
 
 function csvItems(text: string): BatchItem[] {
-  return parseCsvText(text).map((r) => ({ fields: r.fields, raw: r.raw }));
+  return parseCsvText(text).map((r) => ({ fields: r.fields, raw: r.raw, error: r.error }));
 }
 
 function jsonItems(table: TableName, text: string): BatchItem[] {
@@ -72,6 +75,6 @@ function jsonItems(table: TableName, text: string): BatchItem[] {
     const fields = columns.map((col) => (item[col] === null || item[col] === undefined ? '' : String(item[col])));
     // Keys that are not columns make the row's field count wrong, so it is rejected rather than silently trimmed.
     for (const key of Object.keys(item)) if (!columns.includes(key)) fields.push(String(item[key]));
-    return { fields, raw: JSON.stringify(item) };
+    return { fields, raw: JSON.stringify(item), json: true };
   });
 }

@@ -10,7 +10,8 @@ const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': 
 
 /**
  * One field in COPY text format: backslash, tab, newline and carriage return are backslash-escaped
- * (so `\N` and `\.` in data stay data). PostgreSQL text cannot hold U+0000, so such a value is refused.
+ * (so `\N` and `\.` in data stay data). PostgreSQL text cannot hold U+0000; validation rejects such a
+ * row (invalid_character), so the check here only guards against a row that skipped validation.
  */
 export function copyTextField(value: string): string {
   if (value.includes('\u0000')) throw new RangeError('PostgreSQL cannot store the character U+0000 in a text value');
@@ -40,8 +41,14 @@ export function encodeLine(table: TableName, row: RowOf[TableName]): string {
   }
 }
 
-/** Diagnostic text (a reject's raw record) is kept even when it holds U+0000, which PostgreSQL cannot store. */
-export const storableText = (value: string): string => value.replaceAll('\u0000', '\uFFFD');
+/**
+ * A reject's raw text and id, which validation has already escaped (see shared/domain/raw-text.ts):
+ * PostgreSQL text cannot hold U+0000, and nothing is ever replaced here.
+ */
+export function storableText(value: string): string {
+  if (value.includes('\u0000')) throw new RangeError('a reject holds U+0000 unescaped; validation escapes raw text before it is stored');
+  return value;
+}
 
 /** Sends COPY text lines in one write and waits until the server has taken them. */
 export function copyText(client: pg.PoolClient, sql: string, lines: string[]): Promise<void> {
