@@ -15,17 +15,18 @@ const rejectChars = (r: Reject) => r.raw.length + (r.id?.length ?? 0) + 64;
 
 /**
  * A task's rejects page by page, so that exporting millions of them needs no more memory than a page.
- * A page holds at most MAX_PAGE_ROWS rejects and, judged by the longest reject seen so far, about
+ * Pages follow the last line read (not an offset), so each costs the same wherever it starts. A page
+ * holds at most MAX_PAGE_ROWS rejects and, judged by the longest reject seen so far, about
  * PAGE_TEXT_BUDGET characters: a task whose raw texts are a megabyte each is read a few rows at a time.
  */
 export async function* rejectPages(db: Database, taskId: number): AsyncGenerator<Reject[]> {
   let longest = 0;
   let limit = FIRST_PAGE_ROWS;
-  for (let offset = 0; ; ) {
-    const { rejects } = await db.tasks.rejects(taskId, { limit, offset });
+  for (let afterLine = 0; ; ) {
+    const rejects = await db.tasks.rejectsAfter(taskId, { afterLine, limit });
     if (rejects.length > 0) yield rejects;
     if (rejects.length < limit) return;
-    offset += rejects.length;
+    afterLine = rejects[rejects.length - 1].line;
     for (const r of rejects) longest = Math.max(longest, rejectChars(r));
     limit = Math.max(1, Math.min(MAX_PAGE_ROWS, Math.floor(PAGE_TEXT_BUDGET / longest)));
   }

@@ -5,18 +5,18 @@ import type { Reject } from '../../shared/domain/reasons.ts';
 import type { Database } from '../../shared/ports/database.port.ts';
 import { MAX_PAGE_ROWS, PAGE_TEXT_BUDGET, rejectPages, rejectsCsv } from '../../shared/service/reject-pages.ts';
 
-/** A database that holds only a task's rejects, and records every page asked for. */
+/** A database that holds only a task's rejects (on lines 1..count), and records every page asked for. */
 function rejectsDb(count: number, rawOf: (i: number) => string) {
-  const asked: { limit: number; offset: number }[] = [];
+  const asked: { afterLine: number; limit: number }[] = [];
   const db = {
     tasks: {
-      async rejects(_taskId: number, opts: { limit: number; offset: number }) {
+      async rejectsAfter(_taskId: number, opts: { afterLine: number; limit: number }) {
         asked.push(opts);
         const rejects: Reject[] = [];
-        for (let i = opts.offset; i < Math.min(count, opts.offset + opts.limit); i++) {
+        for (let i = opts.afterLine; i < Math.min(count, opts.afterLine + opts.limit); i++) {
           rejects.push({ line: i + 1, id: String(i + 1), raw: rawOf(i), reasons: ['field_count'] });
         }
-        return { rejects, total: count };
+        return rejects;
       },
     },
   } as unknown as Database;
