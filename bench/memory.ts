@@ -5,6 +5,8 @@
  *  b. the rejects export of 1,000,000 rejects, and of the 300 long records, by `hiredb rejects` and by
  *     `GET /api/v1/tasks/:id/rejects?format=csv` from a running `hiredb serve`;
  *  c. `hiredb load` of 1,000,000 ids scattered over 1..2^31-1, and of 1..1,000,000 for comparison.
+ * `--cases long,rejects,ids` picks groups (the rejects of the long records need `long` too); `--size small`
+ * tries the script on tiny inputs; `--json` prints {target_mb, results}.
  * A command's peak RSS is GNU time's "Maximum resident set size" (`/usr/bin/time -v`, worker threads
  * included); a server's is its VmHWM from /proc/<pid>/status once it has answered. The target is under
  * 300 MB for every one. Figures are printed, never asserted; inputs live in a temporary folder.
@@ -197,7 +199,10 @@ const mbText = (mb: number | null) => (mb === null ? '?' : mb.toFixed(0));
 // ---------------------------------------------------------------------------------------------------
 // The cases
 
-async function benchMemory(sizes: Sizes): Promise<MemoryResult[]> {
+export const CASE_GROUPS = ['long', 'rejects', 'ids'] as const;
+export type CaseGroup = (typeof CASE_GROUPS)[number];
+
+async function benchMemory(sizes: Sizes, groups: ReadonlySet<CaseGroup>): Promise<MemoryResult[]> {
   const dir = await mkdtemp(join(tmpdir(), 'hiredb-memory-'));
   const removeDir = onCleanup(`folder ${dir}`, () => rm(dir, { recursive: true, force: true }));
   const results: MemoryResult[] = [];
@@ -232,92 +237,99 @@ async function benchMemory(sizes: Sizes): Promise<MemoryResult[]> {
 
     // a. 300 records of 1,000,000 characters.
     const longEnv = freshEnv();
-    await hiredb('dimensions', longEnv, ['load', files.departments, files.jobs, '--json']);
-    const long = await hiredb('load_long_records', longEnv, ['load', files.long, '--json']);
-    record('load_long_records', `hiredb load (${sizes.longRecords} records of ${sizes.longChars.toLocaleString('en-US')} characters)`, long, loadOutcome(long));
-    const longTask = long.code === 0 ? long.summaries.at(-1)?.task_id : undefined;
+    let longTask: number | undefined;
+    if (groups.has('long')) {
+      await hiredb('dimensions', longEnv, ['load', files.departments, files.jobs, '--json']);
+      const long = await hiredb('load_long_records', longEnv, ['load', files.long, '--json']);
+      record('load_long_records', `hiredb load (${sizes.longRecords} records of ${sizes.longChars.toLocaleString('en-US')} characters)`, long, loadOutcome(long));
+      longTask = long.code === 0 ? long.summaries.at(-1)?.task_id : undefined;
 
-    // The same file through `hiredb serve`: uploaded over HTTP, loaded by the server's own loader.
-    {
-      const env = freshEnv();
-      await hiredb('dimensions', env, ['load', files.departments, files.jobs, '--json']);
-      log('serve_load_long_records: PUT /api/v1/files/hired_employees_long.csv on hiredb serve');
-      const server = await startServe(env, dir, false);
-      const started = process.hrtime.bigint();
-      let outcome: string;
-      try {
-        const body = createReadStream(files.long);
-        const put = await fetch(`${server.url}/api/v1/files/hired_employees_long.csv`, {
-          method: 'PUT',
-          headers: { 'content-type': 'text/csv' },
-          body: body as unknown as BodyInit,
-          duplex: 'half',
-        } as RequestInit);
-        const answer = (await put.json()) as { task?: { id: number } };
-        if (!answer.task) throw new Error(`upload answered ${put.status}: ${JSON.stringify(answer).slice(0, 300)}`);
-        const deadline = Date.now() + 600_000;
-        let task: { status: string; summary: Record<string, number>; error: string | null } | undefined;
-        for (;;) {
-          const alive = peakRssOf(server.pid) !== null;
-          task = (await (await fetch(`${server.url}/api/v1/tasks/${answer.task.id}`)).json()) as typeof task;
-          if (!alive || task!.status === 'done' || task!.status === 'failed' || Date.now() > deadline) break;
-          await sleep(200);
+      // The same file through `hiredb serve`: uploaded over HTTP, loaded by the server's own loader.
+      {
+        const env = freshEnv();
+        await hiredb('dimensions', env, ['load', files.departments, files.jobs, '--json']);
+        log('serve_load_long_records: PUT /api/v1/files/hired_employees_long.csv on hiredb serve');
+        const server = await startServe(env, dir, false);
+        const started = process.hrtime.bigint();
+        let outcome: string;
+        try {
+          const body = createReadStream(files.long);
+          const put = await fetch(`${server.url}/api/v1/files/hired_employees_long.csv`, {
+            method: 'PUT',
+            headers: { 'content-type': 'text/csv' },
+            body: body as unknown as BodyInit,
+            duplex: 'half',
+          } as RequestInit);
+          const answer = (await put.json()) as { task?: { id: number } };
+          if (!answer.task) throw new Error(`upload answered ${put.status}: ${JSON.stringify(answer).slice(0, 300)}`);
+          const deadline = Date.now() + 600_000;
+          let task: { status: string; summary: Record<string, number>; error: string | null } | undefined;
+          for (;;) {
+            const alive = peakRssOf(server.pid) !== null;
+            task = (await (await fetch(`${server.url}/api/v1/tasks/${answer.task.id}`)).json()) as typeof task;
+            if (!alive || task!.status === 'done' || task!.status === 'failed' || Date.now() > deadline) break;
+            await sleep(200);
+          }
+          const s = task!.summary;
+          outcome = `task ${task!.status}${task!.error ? ` (${task!.error.slice(0, 200)})` : ''}: processed ${s.processed}, inserted ${s.inserted}, rejected ${s.rejected}`;
+        } catch (e) {
+          outcome = `failed: ${(e as Error).message.slice(0, 300)}`;
         }
-        const s = task!.summary;
-        outcome = `task ${task!.status}${task!.error ? ` (${task!.error.slice(0, 200)})` : ''}: processed ${s.processed}, inserted ${s.inserted}, rejected ${s.rejected}`;
-      } catch (e) {
-        outcome = `failed: ${(e as Error).message.slice(0, 300)}`;
+        const peak = peakRssOf(server.pid);
+        await server.stop();
+        record('serve_load_long_records', `hiredb serve loading the same file (VmHWM)`, { peakRssMb: peak, seconds: Number(process.hrtime.bigint() - started) / 1e9 }, outcome);
       }
-      const peak = peakRssOf(server.pid);
-      await server.stop();
-      record('serve_load_long_records', `hiredb serve loading the same file (VmHWM)`, { peakRssMb: peak, seconds: Number(process.hrtime.bigint() - started) / 1e9 }, outcome);
     }
 
     // b. Rejects exports: 1,000,000 short rejects, and the long records' rejects (when they loaded).
-    const rejectsEnv = freshEnv();
-    await hiredb('dimensions', rejectsEnv, ['load', files.departments, files.jobs, '--json']);
-    const rejectsLoad = await hiredb('load_all_rejected', rejectsEnv, ['load', files.rejects, '--json']);
-    record('load_all_rejected', `hiredb load (${sizes.rejects.toLocaleString('en-US')} rows, all rejected)`, rejectsLoad, loadOutcome(rejectsLoad));
-    const exports: { name: string; env: NodeJS.ProcessEnv; task: number | undefined; count: string }[] = [
-      { name: 'rejects_many', env: rejectsEnv, task: rejectsLoad.summaries.at(-1)?.task_id, count: sizes.rejects.toLocaleString('en-US') },
-      { name: 'rejects_long', env: longEnv, task: longTask, count: `${sizes.longRecords} long` },
-    ];
-    for (const e of exports) {
-      if (e.task === undefined) {
-        log(`${e.name}: skipped, its load did not finish`);
-        continue;
+    if (groups.has('rejects')) {
+      const rejectsEnv = freshEnv();
+      await hiredb('dimensions', rejectsEnv, ['load', files.departments, files.jobs, '--json']);
+      const rejectsLoad = await hiredb('load_all_rejected', rejectsEnv, ['load', files.rejects, '--json']);
+      record('load_all_rejected', `hiredb load (${sizes.rejects.toLocaleString('en-US')} rows, all rejected)`, rejectsLoad, loadOutcome(rejectsLoad));
+      const exports: { name: string; env: NodeJS.ProcessEnv; task: number | undefined; count: string }[] = [
+        { name: 'rejects_many', env: rejectsEnv, task: rejectsLoad.summaries.at(-1)?.task_id, count: sizes.rejects.toLocaleString('en-US') },
+        { name: 'rejects_long', env: longEnv, task: longTask, count: `${sizes.longRecords} long` },
+      ];
+      for (const e of exports) {
+        if (e.task === undefined) {
+          log(`${e.name}: skipped, its load did not finish`);
+          continue;
+        }
+        for (const format of ['json', 'table'] as const) {
+          const r = await hiredb(`${e.name}_cli_${format}`, e.env, ['rejects', String(e.task), ...(format === 'json' ? ['--json'] : [])]);
+          const outcome = r.code === 0 ? `${(r.stdoutBytes / 1e6).toFixed(1)} MB written` : `exit ${r.code}: ${r.stderrTail.trim().slice(-300)}`;
+          record(`${e.name}_cli_${format}`, `hiredb rejects${format === 'json' ? ' --json' : ''} (${e.count} rejects)`, r, outcome);
+        }
+        log(`${e.name}_api: GET /api/v1/tasks/${e.task}/rejects?format=csv on hiredb serve --no-loader`);
+        const server = await startServe(e.env, dir, true);
+        const started = process.hrtime.bigint();
+        let outcome: string;
+        try {
+          const res = await fetch(`${server.url}/api/v1/tasks/${e.task}/rejects?format=csv`);
+          const { bytes, lines } = await drainBody(res);
+          outcome = `${res.status}, ${(bytes / 1e6).toFixed(1)} MB, ${lines - 1} rejects`;
+        } catch (err) {
+          outcome = `failed: ${(err as Error).message}`;
+        }
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const peak = peakRssOf(server.pid);
+        await server.stop();
+        record(`${e.name}_api`, `GET /api/v1/tasks/:id/rejects?format=csv (${e.count} rejects; server VmHWM)`, { peakRssMb: peak, seconds }, outcome);
       }
-      for (const format of ['json', 'table'] as const) {
-        const r = await hiredb(`${e.name}_cli_${format}`, e.env, ['rejects', String(e.task), ...(format === 'json' ? ['--json'] : [])]);
-        const outcome = r.code === 0 ? `${(r.stdoutBytes / 1e6).toFixed(1)} MB written` : `exit ${r.code}: ${r.stderrTail.trim().slice(-300)}`;
-        record(`${e.name}_cli_${format}`, `hiredb rejects${format === 'json' ? ' --json' : ''} (${e.count} rejects)`, r, outcome);
-      }
-      log(`${e.name}_api: GET /api/v1/tasks/${e.task}/rejects?format=csv on hiredb serve --no-loader`);
-      const server = await startServe(e.env, dir, true);
-      const started = process.hrtime.bigint();
-      let outcome: string;
-      try {
-        const res = await fetch(`${server.url}/api/v1/tasks/${e.task}/rejects?format=csv`);
-        const { bytes, lines } = await drainBody(res);
-        outcome = `${res.status}, ${(bytes / 1e6).toFixed(1)} MB, ${lines - 1} rejects`;
-      } catch (err) {
-        outcome = `failed: ${(err as Error).message}`;
-      }
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const peak = peakRssOf(server.pid);
-      await server.stop();
-      record(`${e.name}_api`, `GET /api/v1/tasks/:id/rejects?format=csv (${e.count} rejects; server VmHWM)`, { peakRssMb: peak, seconds }, outcome);
     }
 
     // c. Sparse ids, and dense ones for comparison.
-    for (const [name, file, what] of [
-      ['load_sparse_ids', files.sparse, 'random ids in 1..2^31-1'],
-      ['load_dense_ids', files.dense, 'ids 1..N'],
-    ] as const) {
-      const env = freshEnv();
-      await hiredb('dimensions', env, ['load', files.departments, files.jobs, '--json']);
-      const r = await hiredb(name, env, ['load', file, '--json']);
-      record(name, `hiredb load (${sizes.ids.toLocaleString('en-US')} rows, ${what})`, r, loadOutcome(r));
+    if (groups.has('ids')) {
+      for (const [name, file, what] of [
+        ['load_sparse_ids', files.sparse, 'random ids in 1..2^31-1'],
+        ['load_dense_ids', files.dense, 'ids 1..N'],
+      ] as const) {
+        const env = freshEnv();
+        await hiredb('dimensions', env, ['load', files.departments, files.jobs, '--json']);
+        const r = await hiredb(name, env, ['load', file, '--json']);
+        record(name, `hiredb load (${sizes.ids.toLocaleString('en-US')} rows, ${what})`, r, loadOutcome(r));
+      }
     }
   } finally {
     await removeDir();
@@ -341,16 +353,21 @@ export function formatMemory(results: MemoryResult[]): string {
 }
 
 /** Runs every memory case; `small` makes the inputs tiny, to try the script. */
-export async function runMemoryBench(size: keyof typeof SIZES = 'full'): Promise<MemoryResult[]> {
-  return benchMemory(SIZES[size]);
+export async function runMemoryBench(size: keyof typeof SIZES = 'full', groups: readonly CaseGroup[] = CASE_GROUPS): Promise<MemoryResult[]> {
+  return benchMemory(SIZES[size], new Set(groups));
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { size: { type: 'string', default: 'full' }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { size: { type: 'string', default: 'full' }, cases: { type: 'string', default: CASE_GROUPS.join(',') }, json: { type: 'boolean', default: false } },
+  });
   if (!(values.size in SIZES)) throw new Error(`--size takes ${Object.keys(SIZES).join(' or ')}, got "${values.size}"`);
+  const groups = values.cases.split(',').map((g) => g.trim());
+  for (const g of groups) if (!(CASE_GROUPS as readonly string[]).includes(g)) throw new Error(`--cases takes ${CASE_GROUPS.join(',')}, got "${g}"`);
   return withCleanup(async () => {
     log(`HireDB at ${REPO_DIR}, Node ${process.version}`);
-    const results = await runMemoryBench(values.size as keyof typeof SIZES);
+    const results = await runMemoryBench(values.size as keyof typeof SIZES, groups as CaseGroup[]);
     process.stdout.write((values.json ? JSON.stringify({ target_mb: MEMORY_TARGET_MB, results }) : formatMemory(results)) + '\n');
     const misses = results.filter((r) => r.under_target === false).map((r) => r.case);
     log(misses.length ? `over ${MEMORY_TARGET_MB} MB: ${misses.join(', ')}` : `every peak under ${MEMORY_TARGET_MB} MB`);

@@ -84,7 +84,10 @@ export async function printRejects(db: Database, taskId: number, json: boolean, 
   const columns = ['line', 'id', 'reasons', 'raw'] as const;
   const cells = (r: Reject) => [String(r.line), r.id ?? '', r.reasons.join(','), r.raw];
   const widths = columns.map((c) => c.length);
-  for await (const r of eachReject(db, taskId)) cells(r).forEach((c, i) => (widths[i] = Math.max(widths[i], c.length)));
+  for await (const r of eachReject(db, taskId)) {
+    const row = cells(r);
+    for (let i = 0; i < row.length; i++) widths[i] = Math.max(widths[i], row[i].length);
+  }
   // The last column needs no padding: the line is trimmed at the end anyway.
   const line = (row: string[]) => row.map((c, i) => (i < row.length - 1 ? c.padEnd(widths[i]) : c)).join('  ').trimEnd() + '\n';
   await writer.write(line([...columns]));

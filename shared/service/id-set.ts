@@ -31,7 +31,10 @@ class Container {
     }
     const size = this.size;
     // Ids mostly arrive in ascending order: appending is the fast path.
-    if (size === 0 || this.values[size - 1] < low) return this.insertAt(size, low);
+    if (size === 0 || this.values[size - 1] < low) {
+      this.insertAt(size, low);
+      return;
+    }
     const at = this.search(low);
     if (at < 0) this.insertAt(-at - 1, low);
   }
@@ -52,7 +55,10 @@ class Container {
   }
 
   private insertAt(at: number, low: number): void {
-    if (this.size === ARRAY_MAX) return this.toBitmap(low);
+    if (this.size === ARRAY_MAX) {
+      this.toBitmap(low);
+      return;
+    }
     if (this.size === this.values.length) {
       const grown = new Uint16Array(Math.min(ARRAY_MAX, this.values.length * 2));
       grown.set(this.values);
