@@ -5,9 +5,9 @@ import { csvLine } from '../csv/csv-format.ts';
 /** Most rejects one page fetches. */
 export const MAX_PAGE_ROWS = 1000;
 /** About how many characters of raw text one page may hold: pages shrink when raw texts are long. */
-export const PAGE_TEXT_BUDGET = 4 * 1024 * 1024;
+export const PAGE_TEXT_BUDGET = 1024 * 1024;
 /** The first page is small, until the size of this task's rejects is known. */
-const FIRST_PAGE_ROWS = 32;
+const FIRST_PAGE_ROWS = 8;
 /** What one chunk of an export holds before it is handed on. */
 const CHUNK_CHARS = 64 * 1024;
 
