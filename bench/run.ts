@@ -10,6 +10,7 @@ import { withCleanup } from './cleanup.ts';
 import { evaluateTargets, formatResults, formatTargets, type Target } from './format.ts';
 import { generate, type DataSet } from './generate.ts';
 import { describeMachine, type Machine } from './machine.ts';
+import { formatMemory, runMemoryBench, type MemoryResult } from './memory.ts';
 import { pgAvailable } from './pg.ts';
 import { benchPgloader } from './pgloader.ts';
 import { benchPostgres } from './postgres.ts';
@@ -17,7 +18,7 @@ import { benchReports, type Dialect } from './reports.ts';
 import type { PathResult } from './results.ts';
 import { benchSqlite } from './sqlite.ts';
 
-const PATHS = ['sqlite', 'postgres', 'pgloader', 'batch', 'reports'] as const;
+const PATHS = ['sqlite', 'postgres', 'pgloader', 'batch', 'reports', 'memory'] as const;
 type PathName = (typeof PATHS)[number];
 const DEFAULT_SIZES = [100_000, 1_000_000];
 /** The issue measures the reports at 1e6 and 1e7 rows; smaller sizes skip them unless --only names them. */
@@ -27,7 +28,8 @@ const USAGE = `Usage: npm run bench -- [options]
 
   --rows N              one size (default: 100000 and 1000000; 10000000 only when asked)
   --runs K              repetitions of each measurement, the median is reported (default 3)
-  --only LIST           comma-separated: ${PATHS.join(',')} (default: all)
+  --only LIST           comma-separated: ${PATHS.join(',')} (default: all but memory,
+                        which runs only when named: its inputs do not depend on --rows)
   --json                print one JSON object per size on stdout (tables go to stderr)
   --pgloader-timeout S  time limit for each pgloader run (default 120)
   --batch-seconds S     duration of each batch-endpoint phase (default 10)
@@ -103,6 +105,8 @@ interface SizeReport {
   runs: number;
   data: { rows: number; clean_rows: number; bad_rows: number; bad_by_kind: DataSet['badByKind']; bytes: number };
   results: Record<string, PathResult>;
+  /** Peak RSS of the memory cases (bench/memory.ts), with --only memory. */
+  memory?: MemoryResult[];
   targets: Target[];
   problems: string[];
   skipped: string[];
@@ -148,6 +152,18 @@ async function benchSize(rows: number, opts: Options, machine: Machine, first: b
     if (first) await take('batch', () => benchBatch(data, opts.runs, opts.batchSeconds, log));
     else skipped.push('batch: measured once, with the first size');
   }
+  let memory: MemoryResult[] | undefined;
+  if (opts.only.has('memory')) {
+    if (!opts.onlyGiven) skipped.push('memory: run with --only memory');
+    else if (!first) skipped.push('memory: measured once, with the first size');
+    else {
+      log('memory: peak RSS of long records, rejects exports, sparse and dense ids');
+      memory = await runMemoryBench().catch((e) => {
+        problems.push(`memory failed: ${(e as Error)?.message ?? String(e)}`);
+        return undefined;
+      });
+    }
+  }
   if (opts.only.has('reports')) {
     if (rows >= REPORTS_FROM_ROWS || opts.onlyGiven) {
       const dialects: Dialect[] = pgVersion ? ['sqlite', 'postgres'] : ['sqlite'];
@@ -163,6 +179,7 @@ async function benchSize(rows: number, opts: Options, machine: Machine, first: b
     runs: opts.runs,
     data: { rows: data.rows, clean_rows: data.cleanRows, bad_rows: data.badRows, bad_by_kind: data.badByKind, bytes: data.bytes },
     results,
+    memory,
     targets: evaluateTargets(rows, results),
     problems,
     skipped,
@@ -177,6 +194,7 @@ function printReport(r: SizeReport, out: NodeJS.WritableStream) {
     `Data: ${r.data.rows.toLocaleString('en-US')} rows, ${r.data.bad_rows.toLocaleString('en-US')} bad (${((r.data.bad_rows / r.data.rows) * 100).toFixed(2)}%), ${(r.data.bytes / 1e6).toFixed(1)} MB`,
     formatTargets(r.targets),
   ];
+  if (r.memory) lines.push('', 'Memory (peak RSS; target under 300 MB)', formatMemory(r.memory));
   if (r.skipped.length) lines.push('Skipped:', ...r.skipped.map((s) => `  ${s}`));
   if (r.problems.length) lines.push('Problems:', ...r.problems.map((s) => `  ${s}`));
   out.write(lines.join('\n') + '\n');

@@ -3,9 +3,10 @@
 import v8 from 'node:v8';
 import { register } from 'tsx/esm/api';
 
-// A load holds only a few batches at a time; a bounded heap makes V8 collect early instead of growing
-// towards its default limit, which keeps a ten-million-row load in constant, small memory.
-if (['load', 'loader'].includes(process.argv[2]) && !process.execArgv.some((a) => a.startsWith('--max-old-space-size'))) {
+// A load holds only a few batches at a time, an export of rejects a few pages; a bounded heap makes V8
+// collect early instead of growing towards its default limit, which keeps a ten-million-row load (or a
+// million-reject export) in constant, small memory.
+if (['load', 'loader', 'rejects'].includes(process.argv[2]) && !process.execArgv.some((a) => a.startsWith('--max-old-space-size'))) {
   v8.setFlagsFromString('--max-old-space-size=128');
 }
 register();

@@ -1,5 +1,6 @@
 import type { Database } from '../shared/ports/database.port.ts';
-import { rejectPages } from '../shared/service/reject-pages.ts';
+import type { Reject } from '../shared/domain/reasons.ts';
+import { eachReject } from '../shared/service/reject-pages.ts';
 
 /** Terminal output helpers for the CLI: aligned tables and a progress bar. */
 export function printTable(rows: Record<string, unknown>[], columns: readonly string[], out = process.stdout): void {
@@ -31,15 +32,68 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
   };
 }
 
-/** `hiredb rejects`: one JSON object `{line, id, raw, reasons}` per line, or a table, written page by page. */
-export async function printRejects(db: Database, taskId: number, json: boolean, out = process.stdout): Promise<void> {
-  if (!json) {
-    const rows = [];
-    for await (const page of rejectPages(db, taskId)) rows.push(...page.map((r) => ({ ...r, reasons: r.reasons.join(',') })));
-    printTable(rows, ['line', 'id', 'reasons', 'raw'], out);
-    return;
+/**
+ * Writes text to a stream in chunks, waiting for 'drain' when the stream's buffer is full, so a slow
+ * reader (a pipe, a terminal) holds back the producer instead of text piling up in memory.
+ */
+function drainingWriter(out: NodeJS.WritableStream) {
+  const CHUNK = 64 * 1024;
+  let pending = '';
+  const flush = async () => {
+    const text = pending;
+    pending = '';
+    if (text === '' || out.write(text)) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => {
+        out.off('drain', done);
+        out.off('error', done);
+        out.off('close', closed);
+        if (err) reject(err);
+        else resolve();
+      };
+      const closed = () => done(new Error('output closed'));
+      out.once('drain', done);
+      out.once('error', done);
+      out.once('close', closed);
+    });
+  };
+  return {
+    async write(text: string) {
+      pending += text;
+      if (pending.length >= CHUNK) await flush();
+    },
+    end: flush,
+  };
+}
+
+/**
+ * `hiredb rejects`: one JSON object `{line, id, raw, reasons}` per line, or a table, streamed page by page. The
+ * table needs its column widths first, so it reads the rejects twice rather than holding them all.
+ */
+export async function printRejects(db: Database, taskId: number, json: boolean, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const writer = drainingWriter(out);
+  if (json) {
+    for await (const r of eachReject(db, taskId)) {
+      await writer.write(JSON.stringify({ line: r.line, id: r.id, raw: r.raw, reasons: r.reasons }) + '\n');
+    }
+    return writer.end();
   }
-  for await (const page of rejectPages(db, taskId)) {
-    out.write(page.map((r) => JSON.stringify({ line: r.line, id: r.id, raw: r.raw, reasons: r.reasons }) + '\n').join(''));
+  const columns = ['line', 'id', 'reasons', 'raw'] as const;
+  const cells = (r: Reject) => [String(r.line), r.id ?? '', r.reasons.join(','), r.raw];
+  const widths = columns.map((c) => c.length);
+  for await (const r of eachReject(db, taskId)) {
+    const row = cells(r);
+    for (let i = 0; i < row.length; i++) widths[i] = Math.max(widths[i], row[i].length);
   }
+  // The last column needs no padding: the line is trimmed at the end anyway.
+  const line = (row: string[]) => row.map((c, i) => (i < row.length - 1 ? c.padEnd(widths[i]) : c)).join('  ').trimEnd() + '\n';
+  await writer.write(line([...columns]));
+  await writer.write(line(widths.map((w) => '-'.repeat(w))));
+  let count = 0;
+  for await (const r of eachReject(db, taskId)) {
+    await writer.write(line(cells(r)));
+    count++;
+  }
+  await writer.write(`(${count} ${count === 1 ? 'row' : 'rows'})\n`);
+  return writer.end();
 }

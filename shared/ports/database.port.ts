@@ -107,6 +107,11 @@ export interface TaskRepository {
   list(opts: { limit: number; offset: number }): Promise<{ tasks: Task[]; total: number }>;
   /** Rejected records of a task by line. */
   rejects(taskId: number, opts: { limit: number; offset: number }): Promise<{ rejects: Reject[]; total: number }>;
+  /**
+   * At most `limit` rejects of a task whose line is after `afterLine`, by line: paging by the last line
+   * seen costs the same at the millionth reject as at the first (exports read a whole task this way).
+   */
+  rejectsAfter(taskId: number, opts: { afterLine: number; limit: number }): Promise<Reject[]>;
 }
 
 export interface ReportQueries {

@@ -10,6 +10,10 @@ import type { BlobStore } from '../../shared/ports/blob-store.port.ts';
 import type { Database } from '../../shared/ports/database.port.ts';
 import { expectedSample, SAMPLE_FILES } from '../helpers/sample.ts';
 import { openTestDatabase, TEST_DATABASES, type TestDatabaseKind } from '../helpers/databases.ts';
+import { waitFor } from '../helpers/processes.ts';
+
+/** A cron schedule that does not fire while a test runs (midnight on 1 January). */
+const NO_TICKS = '0 0 0 1 1 *';
 
 let cleanup: (() => Promise<void>) | null = null;
 afterEach(async () => {
@@ -20,7 +24,7 @@ afterEach(async () => {
 async function setup(
   kind: TestDatabaseKind,
   opts: { slowOpenMs?: number } = {},
-): Promise<{ db: Database; start(concurrency: number): Loader }> {
+): Promise<{ db: Database; start(concurrency: number, schedule?: string): Loader }> {
   const database = await openTestDatabase(kind);
   const { db } = database;
   const dir = await mkdtemp(join(tmpdir(), 'hiredb-loader-'));
@@ -46,8 +50,8 @@ async function setup(
       }
     }
   };
-  const start = (concurrency: number) =>
-    (loader = startLoader(db, blob, { schedule: '*/1 * * * * *', batchSize: 1000, concurrency, leaseMs: 30_000, log: silentLogger }));
+  const start = (concurrency: number, schedule = '*/1 * * * * *') =>
+    (loader = startLoader(db, blob, { schedule, batchSize: 1000, concurrency, leaseMs: 30_000, log: silentLogger }));
   return { db, start };
 }
 
@@ -83,5 +87,22 @@ describe.each(TEST_DATABASES)('%s', (kind) => {
     await loader.tick(); // finds both slots busy
     await loader.idle();
     expect(await statuses(env.db)).toEqual({ 'departments.csv': 'done', 'jobs.csv': 'done', 'hired_employees.csv': 'done' });
+  });
+
+  it('a finished task frees its slot and the next task is claimed at once, with no tick and no idle()', async () => {
+    const env = await setup(kind);
+    // One slot and no cron ticks: only the start-up poll claims, so the later tasks can start only
+    // because each finishing task claims the next.
+    env.start(1, NO_TICKS);
+    const all = await waitFor(
+      'every sample task done',
+      async () => {
+        const s = await statuses(env.db);
+        return Object.keys(s).length === 3 && Object.values(s).every((v) => v === 'done') ? s : undefined;
+      },
+      15_000,
+      50,
+    );
+    expect(all).toEqual({ 'departments.csv': 'done', 'jobs.csv': 'done', 'hired_employees.csv': 'done' });
   });
 });

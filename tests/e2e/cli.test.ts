@@ -135,18 +135,29 @@ describe('load, rejects, report and tasks on one database', () => {
   });
 
   it('tasks --json lists the six loads, done, with their summaries', async () => {
-    const res = await cli(['tasks', '--json']);
-    expect(res.code, res.stderr).toBe(0);
-    const tasks = JSON.parse(res.stdout) as { id: number; status: string; summary: Record<string, number> }[];
-    expect(tasks).toHaveLength(6);
-    expect(tasks.map((t) => t.id)).toEqual([...tasks.map((t) => t.id)].sort((x, y) => y - x));
-    for (const t of tasks) {
-      expect(t.status).toBe('done');
-      expect(t.summary.processed).toBe(t.summary.inserted + t.summary.already_exists + t.summary.rejected);
+    // Its own database, loaded twice here, so that it does not depend on the tests before it.
+    const own = await tempHome();
+    const cli = (args: string[]) => runCli(args, { env: own.env, cwd: own.dir });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const load = await cli(['load', SAMPLE_FILES.departments, SAMPLE_FILES.jobs, SAMPLE_FILES.hired_employees, '--json']);
+        expect(load.code, load.stderr).toBe(0);
+      }
+      const res = await cli(['tasks', '--json']);
+      expect(res.code, res.stderr).toBe(0);
+      const tasks = JSON.parse(res.stdout) as { id: number; status: string; summary: Record<string, number> }[];
+      expect(tasks).toHaveLength(6);
+      expect(tasks.map((t) => t.id)).toEqual([...tasks.map((t) => t.id)].sort((x, y) => y - x));
+      for (const t of tasks) {
+        expect(t.status).toBe('done');
+        expect(t.summary.processed).toBe(t.summary.inserted + t.summary.already_exists + t.summary.rejected);
+      }
+      const text = await cli(['tasks']);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(/hired_employees\.csv/);
+    } finally {
+      await own.cleanup();
     }
-    const text = await cli(['tasks']);
-    expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/hired_employees\.csv/);
   });
 
   it('a missing file exits non-zero with a message naming it, and loads nothing', async () => {

@@ -85,19 +85,22 @@ const loaders: Loader[] = [];
 interface Loader {
   child: ChildProcess;
   pid: number;
+  /** The application_name of its database connections. */
+  appName: string;
   exited: Promise<void>;
   output(): string;
 }
 
 /** A DATABASE_URL that puts HireDB in `schema`, as the README tells users to do. */
-function databaseUrl(schema: string): string {
+function databaseUrl(schema: string, appName?: string): string {
   const base = PG_TEST_URL.includes('?') ? `${PG_TEST_URL}&` : `${PG_TEST_URL}?`;
-  return `${base}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const app = appName ? `&application_name=${encodeURIComponent(appName)}` : '';
+  return `${base}options=${encodeURIComponent(`-c search_path=${schema}`)}${app}`;
 }
 
-function env(schema: string): Record<string, string> {
+function env(schema: string, appName?: string): Record<string, string> {
   return {
-    DATABASE_URL: databaseUrl(schema),
+    DATABASE_URL: databaseUrl(schema, appName),
     BLOB_DIR: blobDir,
     LOAD_SCHEDULE: '*/1 * * * * *',
     BATCH_SIZE: '1000',
@@ -111,16 +114,17 @@ function startLoader(schema: string): Loader {
   for (const key of Object.keys(base)) {
     if (/^(DATABASE_URL|BLOB_DIR|PORT|HOST|LOAD_|BATCH_SIZE|AZURE_|HIREDB_|NODE_OPTIONS$|VITEST)/.test(key)) delete base[key];
   }
+  const appName = `hiredb-crash-${suffix}-${loaders.length}`;
   const child = spawn(process.execPath, [HIREDB_BIN, 'loader'], {
     cwd: dir,
-    env: { ...base, NO_COLOR: '1', ...env(schema) },
+    env: { ...base, NO_COLOR: '1', ...env(schema, appName) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (text += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (text += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const loader = { child, pid: child.pid!, exited, output: () => text };
+  const loader = { child, pid: child.pid!, appName, exited, output: () => text };
   loaders.push(loader);
   return loader;
 }
@@ -221,8 +225,15 @@ it('a loader killed mid-file is taken over by another; tables, summary and rejec
   const survivor = holder === a ? b : a;
   await kill(holder!);
 
-  // Whatever the killed loader committed is all it will ever commit: mid-file, and still its lease.
-  await new Promise((r) => setTimeout(r, 200));
+  // Whatever the killed loader committed is all it will ever commit: mid-file, and still its lease. Its
+  // server backends end once they have finished what they were doing (a COMMIT in flight included).
+  expect((await q(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1`, [survivor.appName]))[0].n).toBeGreaterThan(0);
+  await waitFor(
+    'the killed loader\'s database connections to end',
+    async () => ((await q(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1`, [holder!.appName]))[0].n === 0 ? true : undefined),
+    10_000,
+    20,
+  );
   const afterKill = (await hiredTask(LIVE))!;
   expect(afterKill).toMatchObject({ status: 'running', lease_owner: running.lease_owner });
   expect(afterKill.checkpoint_line).toBeGreaterThanOrEqual(running.checkpoint_line);

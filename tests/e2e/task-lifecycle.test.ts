@@ -96,9 +96,15 @@ it('an uploaded file goes queued → running → done, with progress and its sum
 });
 
 it('the same file uploaded again loads as already_exists only (plus the same rejects)', async () => {
+  // Uploaded once here (its rows may already be in from the test before), then again: the second load
+  // finds every row already there.
   const text = readFileSync(SAMPLE_FILES.departments, 'utf8');
-  const res = await put('departments.csv', text);
+  const first = await put('departments_again.csv', text);
+  expect(first.status).toBe(202);
+  expect((await waitDone(first.body.task.id)).status).toBe('done');
+  const res = await put('departments_again.csv', text);
   expect(res.status).toBe(202);
+  expect(res.body.task.id).not.toBe(first.body.task.id);
   const done = await waitDone(res.body.task.id);
   const e = expectedSample().reload.departments;
   expect(done.summary).toEqual({ processed: e.processed, inserted: 0, already_exists: e.already_exists, rejected: e.rejected });

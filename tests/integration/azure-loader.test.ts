@@ -46,6 +46,11 @@ interface Env {
   loader(): Loader;
   /** Ticks the loader until it has nothing left to claim, and answers every task, oldest first. */
   settle(): Promise<Task[]>;
+  /**
+   * Resolves when the loader's cron has started polling the container `n` more times. Cron ticks run one
+   * after the other, so by then n - 1 of them have finished, queueing included.
+   */
+  cronPolls(n: number): Promise<void>;
 }
 
 let cleanups: (() => Promise<void>)[] = [];
@@ -63,6 +68,18 @@ async function setup(): Promise<Env> {
   const db = openSqliteDatabase(dbFile);
   await db.migrate();
   const blob = await openAzureBlobStore({ connectionString: azurite.connectionString, container });
+  // The loader's view of the container counts its polls, so tests wait for cron ticks instead of sleeping.
+  let polls = 0;
+  let pollWaiters: { at: number; resolve: () => void }[] = [];
+  const counted: BlobStore = Object.create(blob, {
+    list: {
+      value: () => {
+        polls++;
+        pollWaiters = pollWaiters.filter((w) => (polls >= w.at ? (w.resolve(), false) : true));
+        return blob.list();
+      },
+    },
+  });
   let current: Loader | null = null;
   const app = createApp({ db, blob, log: silentLogger, onTaskQueued: () => void current?.tick() });
   cleanups.push(async () => {
@@ -82,7 +99,7 @@ async function setup(): Promise<Env> {
       return res.etag!.replace(/^"|"$/g, '');
     },
     loader() {
-      return (current = startLoader(db, blob, {
+      return (current = startLoader(db, counted, {
         schedule: '*/1 * * * * *',
         batchSize: 1000,
         concurrency: 8,
@@ -95,6 +112,9 @@ async function setup(): Promise<Env> {
       await current.tick();
       await current.idle();
       return (await db.tasks.list({ limit: 1000, offset: 0 })).tasks.reverse();
+    },
+    cronPolls(n) {
+      return new Promise((resolve) => pollWaiters.push({ at: polls + n, resolve }));
     },
   };
   return env;
@@ -182,8 +202,8 @@ describe('the loader on Azure Blob', () => {
     ]);
     expect(tasks.find((t) => t.file_name === 'jobs.csv')!.summary).toEqual({ processed: 3, inserted: 2, already_exists: 0, rejected: 1 });
 
-    // Unchanged blobs: several cron ticks later, still the same two tasks.
-    await new Promise((r) => setTimeout(r, 2_300));
+    // Unchanged blobs: two whole cron ticks later, still the same two tasks.
+    await env.cronPolls(3);
     await loader.tick();
     await loader.idle();
     expect((await env.db.tasks.list({ limit: 100, offset: 0 })).total).toBe(2);
@@ -217,8 +237,8 @@ describe('the loader on Azure Blob', () => {
     const res = await env.app.request('/api/v1/tasks?limit=10');
     expect((await res.json()).total).toBe(3);
 
-    // And it is not queued again afterwards either.
-    await new Promise((r) => setTimeout(r, 1_200));
+    // And it is not queued again by the next cron tick either.
+    await env.cronPolls(2);
     expect((await env.settle()).length).toBe(3);
   });
 

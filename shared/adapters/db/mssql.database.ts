@@ -24,6 +24,7 @@ import {
   HIRING_ABOVE_AVERAGE,
   INSERT_FROM_STAGING,
   LIST_REJECTS,
+  LIST_REJECTS_AFTER,
   LIST_TASKS,
   MIGRATION_LOCK,
   RENEW,
@@ -135,6 +136,11 @@ export function createMssqlDatabase(exec: SqlExecutor): Database {
       const rows = limit === 0 ? [] : await exec.query(LIST_REJECTS, { id: int(taskId), ...page(limit, offset) });
       const total = count(await exec.query(COUNT_REJECTS, { id: int(taskId) }));
       return { rejects: rows.map(rejectFromRecord), total };
+    },
+    async rejectsAfter(taskId, { afterLine, limit }) {
+      if (!isTaskId(taskId) || limit === 0) return [];
+      const rows = await exec.query(LIST_REJECTS_AFTER, { id: int(taskId), after: bigint(afterLine), limit: int(limit) });
+      return rows.map(rejectFromRecord);
     },
   };
 

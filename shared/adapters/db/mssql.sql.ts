@@ -101,6 +101,8 @@ export const LIST_TASKS = 'SELECT * FROM tasks ORDER BY id DESC OFFSET @offset R
 export const COUNT_TASKS = 'SELECT COUNT_BIG(*) AS n FROM tasks;';
 export const LIST_REJECTS =
   'SELECT * FROM task_rejects WHERE task_id = @id ORDER BY line OFFSET @offset ROWS FETCH NEXT @limit ROWS ONLY;';
+export const LIST_REJECTS_AFTER =
+  'SELECT TOP (@limit) * FROM task_rejects WHERE task_id = @id AND line > @after ORDER BY line;';
 export const COUNT_REJECTS = 'SELECT COUNT_BIG(*) AS n FROM task_rejects WHERE task_id = @id;';
 
 /** The year's hires: its bounds are DATETIME2 parameters (see yearRange), so the datetime index range applies. */

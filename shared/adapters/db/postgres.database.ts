@@ -331,6 +331,11 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
       ]);
       return { rejects: page.rows.map((r) => rejectFromRecord(r as TaskRecord)), total: count.rows[0].n as number };
     },
+    async rejectsAfter(taskId, { afterLine, limit }) {
+      if (!isRowId(taskId)) return [];
+      const page = await query('SELECT * FROM task_rejects WHERE task_id = $1 AND line > $2 ORDER BY line LIMIT $3', [taskId, afterLine, limit]);
+      return page.rows.map((r) => rejectFromRecord(r as TaskRecord));
+    },
   };
 
   const reports: ReportQueries = {

@@ -203,6 +203,9 @@ export function openSqliteDatabase(file: string): Database {
       const { n } = st().countRejects.get(taskId) as { n: number };
       return { rejects: rows.map(rejectFromRecord), total: n };
     },
+    async rejectsAfter(taskId, { afterLine, limit }) {
+      return (st().listRejectsAfter.all(taskId, afterLine, limit) as TaskRecord[]).map(rejectFromRecord);
+    },
   };
 
   const tasks = Object.fromEntries(
@@ -294,5 +297,6 @@ function prepareStatements(db: BetterSqlite3.Database) {
     countTasks: db.prepare('SELECT COUNT(*) AS n FROM tasks'),
     listRejects: db.prepare('SELECT * FROM task_rejects WHERE task_id = ? ORDER BY line LIMIT ? OFFSET ?'),
     countRejects: db.prepare('SELECT COUNT(*) AS n FROM task_rejects WHERE task_id = ?'),
+    listRejectsAfter: db.prepare('SELECT * FROM task_rejects WHERE task_id = ? AND line > ? ORDER BY line LIMIT ?'),
   };
 }
