@@ -9,6 +9,13 @@ import { taskView } from '../shared/domain/task-view.ts';
 import { printRejects, printTable } from './cli-output.ts';
 import { CliError, loadFiles } from './cli-load.ts';
 import { runServer } from './serve.ts';
+import { rejectsCsv } from '../shared/service/reject-pages.ts';
+
+async function writeStream(stream: ReadableStream<Uint8Array>, out = process.stdout): Promise<void> {
+  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+  }
+}
 
 const USAGE = `Usage: hiredb <command> [options]
 
@@ -17,8 +24,10 @@ Commands:
   loader                           only the loader: polls the Blob container on LOAD_SCHEDULE
   load <file...> [--json] [--table T]
                                    load local CSV files now, in dependency order
-  rejects <task-id> [--json]       the records a task rejected, with line and reasons
-  report <hired-by-quarter|hiring-above-average> [--year Y] [--format table|json|csv]
+  rejects <task-id> [--json | --format csv [--raw]]
+                                   the records a task rejected, with line and reasons
+  report <hired-by-quarter|hiring-above-average> [--year Y] [--format table|json|csv] [--raw]
+                                   CSV cells that start like a formula get a leading ' unless --raw
   tasks [--json]                   the status table, newest first
   migrate                          apply database migrations
 
@@ -43,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
       format: { type: 'string', default: 'table' },
       table: { type: 'string' },
       limit: { type: 'string' },
+      raw: { type: 'boolean', default: false },
     },
   });
   loadDotEnv();
@@ -84,7 +94,9 @@ async function main(argv: string[]): Promise<number> {
         const id = Number(positionals[0]);
         if (!Number.isInteger(id) || id < 1) throw new CliError('rejects needs a task id');
         if (!(await db.tasks.get(id))) throw new CliError(`no task ${id}`);
-        await printRejects(db, id, values.json);
+        if (values.format === 'csv') await writeStream(rejectsCsv(db, id, { raw: values.raw }));
+        else if (values.format === 'table') await printRejects(db, id, values.json);
+        else throw new CliError('--format must be table or csv (or use --json)');
         return 0;
       }
       case 'report': {
@@ -101,7 +113,7 @@ async function main(argv: string[]): Promise<number> {
             ? sortHiredByQuarter(await db.reports.hiredByQuarter(year))
             : sortHiringAboveAverage(await db.reports.hiringAboveAverage(year));
         if (values.format === 'json') process.stdout.write(JSON.stringify(rows) + '\n');
-        else if (values.format === 'csv') process.stdout.write(reportToCsv(rows, REPORT_COLUMNS[name]));
+        else if (values.format === 'csv') process.stdout.write(reportToCsv(rows, REPORT_COLUMNS[name], { raw: values.raw }));
         else if (values.format === 'table') printTable(rows as never, REPORT_COLUMNS[name]);
         else throw new CliError('--format must be table, json or csv');
         return 0;

@@ -39,8 +39,27 @@ export async function runServer(config: Config, log: Logger, opts: { http: boole
   }
   let server: { url: string; close(): Promise<void> } | null = null;
   if (opts.http) {
-    const app = createApp({ db, blob, log, onTaskQueued: () => void loader?.tick() });
-    server = await serveOnNode(app, { port: config.port, host: config.host });
+    const app = createApp({
+      db,
+      blob,
+      log,
+      onTaskQueued: () => void loader?.tick(),
+      http: {
+        bindHost: config.host,
+        allowedHosts: config.allowedHosts,
+        corsOrigins: config.corsOrigins,
+        maxBatchBytes: config.maxBatchBytes,
+        maxUploadBytes: config.maxUploadBytes,
+      },
+    });
+    server = await serveOnNode(app, {
+      port: config.port,
+      host: config.host,
+      log,
+      headersTimeoutMs: config.headersTimeoutMs,
+      bodyMinBytesPerSecond: config.bodyMinBytesPerSecond,
+      bodyRateWindowMs: config.bodyRateWindowMs,
+    });
     log.info(`HireDB listening on ${server.url}`, { database: db.dialect });
   }
 

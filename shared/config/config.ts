@@ -13,6 +13,15 @@ export interface Config {
   batchSize: number;
   loadConcurrency: number;
   leaseMs: number;
+  /** Origins allowed for CORS and for cross-site writes (HIREDB_CORS_ORIGINS). */
+  corsOrigins: string[];
+  /** Host names served besides loopback names (HIREDB_ALLOWED_HOSTS). */
+  allowedHosts: string[];
+  maxBatchBytes: number;
+  maxUploadBytes: number;
+  headersTimeoutMs: number;
+  bodyMinBytesPerSecond: number;
+  bodyRateWindowMs: number;
 }
 
 const int = (min: number, max: number) =>
@@ -34,6 +43,13 @@ const databaseUrl = v.pipe(
   v.regex(/^(sqlite:|postgres(ql)?:\/\/|mssql:\/\/)/, 'must start with sqlite:, postgres:// or mssql://'),
 );
 
+const list = (item: RegExp, what: string) =>
+  v.pipe(
+    v.string(),
+    v.transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
+    v.check((xs) => xs.every((x) => item.test(x)), `must be a comma-separated list of ${what}`),
+  );
+
 const SCHEMA = {
   DATABASE_URL: databaseUrl,
   BLOB_DIR: v.pipe(v.string(), v.minLength(1, 'must not be empty')),
@@ -44,6 +60,13 @@ const SCHEMA = {
   LOAD_CONCURRENCY: int(1, 64),
   LOAD_LEASE_MS: int(1000, 3_600_000),
   AZURE_BLOB_CONTAINER: v.pipe(v.string(), v.regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name')),
+  HIREDB_CORS_ORIGINS: list(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-fA-F:.]+\](:\d{1,5})?$/, 'origins like https://bi.example.com'),
+  HIREDB_ALLOWED_HOSTS: list(/^([A-Za-z0-9.-]+|\[[0-9a-fA-F:.]+\])(:\d{1,5})?$/, 'host names like hiredb.example.com'),
+  HIREDB_MAX_BATCH_BYTES: int(1, 1024 * 1024 * 1024),
+  HIREDB_MAX_UPLOAD_BYTES: int(1, Number.MAX_SAFE_INTEGER),
+  HIREDB_HEADERS_TIMEOUT_MS: int(100, 600_000),
+  HIREDB_BODY_MIN_RATE: int(0, 1024 * 1024 * 1024),
+  HIREDB_BODY_RATE_WINDOW_MS: int(100, 600_000),
 } as const;
 
 const DEFAULTS: Record<keyof typeof SCHEMA, string> = {
@@ -56,6 +79,13 @@ const DEFAULTS: Record<keyof typeof SCHEMA, string> = {
   LOAD_CONCURRENCY: '2',
   LOAD_LEASE_MS: '30000',
   AZURE_BLOB_CONTAINER: 'hiredb',
+  HIREDB_CORS_ORIGINS: '',
+  HIREDB_ALLOWED_HOSTS: '',
+  HIREDB_MAX_BATCH_BYTES: String(4 * 1024 * 1024),
+  HIREDB_MAX_UPLOAD_BYTES: String(10 * 1024 * 1024 * 1024),
+  HIREDB_HEADERS_TIMEOUT_MS: '30000',
+  HIREDB_BODY_MIN_RATE: '1024',
+  HIREDB_BODY_RATE_WINDOW_MS: '30000',
 };
 
 /** A URL's password never reaches a log or an error message. */
@@ -88,5 +118,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     batchSize: get('BATCH_SIZE') as number,
     loadConcurrency: get('LOAD_CONCURRENCY') as number,
     leaseMs: get('LOAD_LEASE_MS') as number,
+    corsOrigins: get('HIREDB_CORS_ORIGINS') as string[],
+    allowedHosts: get('HIREDB_ALLOWED_HOSTS') as string[],
+    maxBatchBytes: get('HIREDB_MAX_BATCH_BYTES') as number,
+    maxUploadBytes: get('HIREDB_MAX_UPLOAD_BYTES') as number,
+    headersTimeoutMs: get('HIREDB_HEADERS_TIMEOUT_MS') as number,
+    bodyMinBytesPerSecond: get('HIREDB_BODY_MIN_RATE') as number,
+    bodyRateWindowMs: get('HIREDB_BODY_RATE_WINDOW_MS') as number,
   };
 }

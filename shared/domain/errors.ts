@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'BODY_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'REQUEST_TIMEOUT'
+  | 'MISDIRECTED_REQUEST'
   | 'TRANSIENT'
   | 'INTERNAL';
 

@@ -1,6 +1,6 @@
 import type { Reject } from '../domain/reasons.ts';
 import type { Database } from '../ports/database.port.ts';
-import { csvLine } from '../csv/csv-format.ts';
+import { csvLine, type CsvExportOptions } from '../csv/csv-format.ts';
 
 const PAGE = 1000;
 
@@ -15,8 +15,8 @@ export async function* rejectPages(db: Database, taskId: number): AsyncGenerator
 
 export const REJECT_CSV_COLUMNS = ['line', 'id', 'reasons', 'raw'] as const;
 
-/** A task's rejects as a streamed CSV file with a header line. */
-export function rejectsCsv(db: Database, taskId: number): ReadableStream<Uint8Array> {
+/** A task's rejects as a streamed CSV file with a header line; formula cells neutralised unless `raw`. */
+export function rejectsCsv(db: Database, taskId: number, opts: CsvExportOptions = {}): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const pages = rejectPages(db, taskId);
   let headerSent = false;
@@ -24,12 +24,12 @@ export function rejectsCsv(db: Database, taskId: number): ReadableStream<Uint8Ar
     async pull(controller) {
       if (!headerSent) {
         headerSent = true;
-        controller.enqueue(encoder.encode(csvLine(REJECT_CSV_COLUMNS) + '\n'));
+        controller.enqueue(encoder.encode(csvLine(REJECT_CSV_COLUMNS, opts) + '\n'));
         return;
       }
       const next = await pages.next();
       if (next.done) return controller.close();
-      const text = next.value.map((r) => csvLine([r.line, r.id, r.reasons.join(' '), r.raw]) + '\n').join('');
+      const text = next.value.map((r) => csvLine([r.line, r.id, r.reasons.join(' '), r.raw], opts) + '\n').join('');
       controller.enqueue(encoder.encode(text));
     },
     async cancel() {

@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import { enqueueFile } from '../../shared/service/enqueue-file.ts';
 import { MAX_BATCH_ROWS } from '../../shared/service/ingest-batch.ts';
 import type { AppDeps } from '../app.ts';
-import { httpError, intParam } from '../http-error.ts';
+import { intParam } from '../http-error.ts';
+import { HireDbError } from '../../shared/domain/errors.ts';
 import { taskView } from '../../shared/domain/task-view.ts';
 import { answerReport } from './reports.ts';
 
@@ -14,7 +15,7 @@ export function legacyRoutes(deps: AppDeps) {
 
   const queue = async (name: string, slice?: { start: number; limit: number }) => {
     const entry = await deps.blob.stat(name);
-    if (!entry) throw httpError(404, 'FILE_NOT_FOUND', `"${name}" is not in the Blob container (${deps.blob.describe()})`);
+    if (!entry) throw new HireDbError('NOT_FOUND', `"${name}" is not in the Blob container (${deps.blob.describe()})`);
     const { task } = await enqueueFile(deps.db, entry, slice);
     deps.onTaskQueued?.();
     return task;
@@ -23,7 +24,7 @@ export function legacyRoutes(deps: AppDeps) {
   app.post('/upload-files', async (c) => {
     const present = (await Promise.all(STANDARD_FILES.map((n) => deps.blob.stat(n)))).filter((e) => e !== null);
     if (present.length === 0) {
-      throw httpError(404, 'FILE_NOT_FOUND', `none of ${STANDARD_FILES.join(', ')} is in the Blob container (${deps.blob.describe()})`);
+      throw new HireDbError('NOT_FOUND', `none of ${STANDARD_FILES.join(', ')} is in the Blob container (${deps.blob.describe()})`);
     }
     const tasks = [];
     for (const entry of present) tasks.push(await queue(entry.name));
@@ -52,7 +53,7 @@ export function legacyRoutes(deps: AppDeps) {
   app.get('/task-status/:id', async (c) => {
     const id = intParam('task id', c.req.param('id'), { min: 1, max: Number.MAX_SAFE_INTEGER });
     const task = await deps.db.tasks.get(id);
-    if (!task) throw httpError(404, 'NOT_FOUND', `no task ${id}`);
+    if (!task) throw new HireDbError('NOT_FOUND', `no task ${id}`);
     return c.json(taskView(task));
   });
 
