@@ -24,13 +24,13 @@ export interface BlobStore {
 
 /**
  * File names accepted in the container: 1–200 characters of `[A-Za-z0-9._-]`, not starting with a dot,
- * ending in `.csv` or `.csv.gz`. Anything else is INVALID_NAME, with the name shown escaped.
+ * no `..`, ending in `.csv` or `.csv.gz`. Anything else is INVALID_NAME, with the name shown escaped.
  */
 export function assertPlainFileName(name: string): void {
-  if (!/^(?!\.)[A-Za-z0-9._-]{1,200}$/.test(name) || !/\.csv(\.gz)?$/i.test(name)) {
+  if (!/^(?!\.)(?!.*\.\.)[A-Za-z0-9._-]{1,200}$/.test(name) || !/\.csv(\.gz)?$/i.test(name)) {
     throw new HireDbError(
       'INVALID_NAME',
-      `invalid file name ${quoteInput(name)}: use 1 to 200 letters, digits, ".", "_" or "-", not starting with ".", ending in .csv or .csv.gz`,
+      `invalid file name ${quoteInput(name)}: use 1 to 200 letters, digits, ".", "_" or "-", not starting with "." nor holding "..", ending in .csv or .csv.gz`,
     );
   }
 }

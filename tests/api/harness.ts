@@ -6,9 +6,9 @@
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp } from '../../worker/app.ts';
+import { createApp, type HttpOptions } from '../../worker/app.ts';
 import { openLocalFolderStore } from '../../shared/adapters/blob/local-folder.store.ts';
-import { silentLogger } from '../../shared/platform/logger.ts';
+import { silentLogger, type Logger } from '../../shared/platform/logger.ts';
 import { startLoader, type Loader } from '../../loader/loader.ts';
 import type { BlobStore } from '../../shared/ports/blob-store.port.ts';
 import type { Database } from '../../shared/ports/database.port.ts';
@@ -44,7 +44,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function openHarness(kind: TestDatabaseKind): Promise<Harness> {
+/** `http` and `log` reach the app as they are (default: the app's defaults, a silent log). */
+export async function openHarness(kind: TestDatabaseKind, opts: { http?: Partial<HttpOptions>; log?: Logger } = {}): Promise<Harness> {
   const database = await openTestDatabase(kind);
   const { db } = database;
   let tmp: string | undefined;
@@ -60,7 +61,7 @@ export async function openHarness(kind: TestDatabaseKind): Promise<Harness> {
   const dir = tmp;
   const blobDir = join(dir, 'blob');
   let loader: Loader | null = null;
-  const app = createApp({ db, blob, log: silentLogger, onTaskQueued: () => void loader?.tick() });
+  const app = createApp({ db, blob, log: opts.log ?? silentLogger, http: opts.http, onTaskQueued: () => void loader?.tick() });
 
   const request = async (path: string, init?: RequestInit): Promise<Answer> => {
     const res = await app.request(path, init);
