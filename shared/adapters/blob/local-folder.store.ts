@@ -33,7 +33,7 @@ export async function openLocalFolderStore(dir: string): Promise<BlobStore> {
     },
     async open(name, start = 0) {
       assertPlainFileName(name);
-      if (!(await entry(name))) throw new Error(`file "${name}" not found in ${root}`);
+      if (!(await entry(name))) throw new Error(`file "${name}" not found in the Blob folder`);
       const stream = createReadStream(join(root, name), { start, highWaterMark: 1 << 18 });
       return Readable.toWeb(stream) as ReadableStream<Uint8Array>;
     },
