@@ -15,6 +15,16 @@ import {
   type HiringAboveAverageRow,
 } from '../../shared/domain/reports.ts';
 
+const HTTP_LIMIT_DEFAULTS = {
+  corsOrigins: [],
+  allowedHosts: [],
+  maxBatchBytes: 4 * 1024 * 1024,
+  maxUploadBytes: 10 * 1024 ** 3,
+  headersTimeoutMs: 30_000,
+  bodyMinBytesPerSecond: 1024,
+  bodyRateWindowMs: 30_000,
+};
+
 describe('loadConfig: defaults', () => {
   it('runs on the embedded defaults with an empty environment', () => {
     const config = loadConfig({});
@@ -29,6 +39,7 @@ describe('loadConfig: defaults', () => {
       batchSize: 1000,
       loadConcurrency: 2,
       leaseMs: 30000,
+      ...HTTP_LIMIT_DEFAULTS,
     });
   });
 
@@ -71,6 +82,7 @@ describe('loadConfig: defaults', () => {
       batchSize: 250,
       loadConcurrency: 4,
       leaseMs: 60000,
+      ...HTTP_LIMIT_DEFAULTS,
     });
   });
 
