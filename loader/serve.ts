@@ -17,7 +17,7 @@ export async function seedSample(blobDir: string, log: Logger): Promise<void> {
   for (const name of (await readdir(SAMPLE_DIR)).filter((n) => n.endsWith('.csv'))) {
     await copyFile(join(SAMPLE_DIR, name), join(blobDir, name));
   }
-  log.info('seeded the Blob folder with the sample data', { blob: blobDir });
+  log.info('seeded the Blob folder with the sample data', { files: (await readdir(SAMPLE_DIR)).filter((n) => n.endsWith('.csv')) });
 }
 
 /** `hiredb serve` / `hiredb loader`: the HTTP worker and/or the loader in this process, until a signal. */

@@ -138,7 +138,10 @@ describe('a real server against hostile clients', () => {
       const line = logLines(server)
         .map((l) => JSON.parse(l))
         .find((l) => l.msg.startsWith('request body too slow'));
-      return line ? expect(line).toMatchObject({ level: 'warn', path: '/api/v1/departments/batch' }) : undefined;
+      if (!line) return undefined;
+      const answered = JSON.parse(client.received().split('\r\n\r\n')[1]);
+      expect(line).toMatchObject({ level: 'warn', path: '/api/v1/departments/batch', request_id: answered.error.request_id });
+      return true;
     });
   });
 

@@ -48,8 +48,8 @@ export function serveOnNode(app: Hono, opts: NodeServeOptions) {
   });
 }
 
-function errorJson(code: string, message: string): string {
-  return JSON.stringify({ error: { code, message, request_id: crypto.randomUUID() } });
+function errorJson(code: string, message: string, requestId: string = crypto.randomUUID()): string {
+  return JSON.stringify({ error: { code, message, request_id: requestId } });
 }
 
 /** Malformed requests and headers that came too slowly: answered here, since they never reach the app. */
@@ -81,7 +81,9 @@ function guardBodyRate(req: IncomingMessage, res: ServerResponse, minRate: numbe
     // A paused request is the server's own backpressure, not a slow client.
     if (!meter.tooSlow(Date.now(), received, !req.isPaused())) return;
     stop();
+    const requestId = crypto.randomUUID();
     log?.warn('request body too slow: cut off', {
+      request_id: requestId,
       method: req.method,
       path: req.url,
       received_bytes: received,
@@ -89,7 +91,7 @@ function guardBodyRate(req: IncomingMessage, res: ServerResponse, minRate: numbe
       window_ms: windowMs,
     });
     if (!res.headersSent) {
-      const body = errorJson('REQUEST_TIMEOUT', `the request body arrived slower than ${minRate} bytes/s over ${windowMs} ms`);
+      const body = errorJson('REQUEST_TIMEOUT', `the request body arrived slower than ${minRate} bytes/s over ${windowMs} ms`, requestId);
       res.writeHead(408, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
       res.end(body, () => socket.destroy());
     } else {
