@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HireDbError, type ErrorCode } from '../shared/domain/errors.ts';
 import { quoteInput } from '../shared/domain/quote-input.ts';
+import type { Logger } from '../shared/platform/logger.ts';
 
 /** The one table from error code to HTTP status. */
 export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
@@ -53,7 +54,7 @@ export function errorResponse(c: Context, status: ContentfulStatusCode, code: Er
 export function answerError(
   err: Error,
   c: Context,
-  log: { error(message: string, fields?: Record<string, unknown>): void },
+  log: Pick<Logger, 'error'>,
 ): Response {
   const requestId = requestIdOf(c);
   if (err instanceof HireDbError && err.code !== 'INTERNAL') {

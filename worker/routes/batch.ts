@@ -5,6 +5,7 @@ import { parseCsvText } from '../../shared/csv/read-records.ts';
 import { ingestBatch, MAX_BATCH_ROWS, type BatchItem } from '../../shared/service/ingest-batch.ts';
 import type { AppDeps } from '../app.ts';
 import { HireDbError } from '../../shared/domain/errors.ts';
+import { quoteInput } from '../../shared/domain/quote-input.ts';
 import { readBodyBytes } from '../body.ts';
 
 const PATH_TABLES: Record<string, TableName> = {
@@ -26,13 +27,13 @@ export function batchRoutes(deps: AppDeps) {
   const app = new Hono();
   app.post('/:table/batch', async (c) => {
     const table = PATH_TABLES[c.req.param('table')];
-    if (!table) throw new HireDbError('NOT_FOUND', `no table "${c.req.param('table')}": use departments, jobs or hired-employees`);
+    if (!table) throw new HireDbError('NOT_FOUND', `no table ${quoteInput(c.req.param('table'))}: use departments, jobs or hired-employees`);
     const mode = c.req.query('mode') ?? 'partial';
-    if (mode !== 'partial' && mode !== 'atomic') throw new HireDbError('BAD_PARAMETER', `mode must be partial or atomic, got "${mode}"`);
+    if (mode !== 'partial' && mode !== 'atomic') throw new HireDbError('BAD_PARAMETER', `mode must be partial or atomic, got ${quoteInput(mode)}`);
 
     const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json' && type !== 'text/csv') {
-      throw new HireDbError('UNSUPPORTED_MEDIA_TYPE', `send application/json (an array of objects) or text/csv, not "${type || 'nothing'}"`);
+      throw new HireDbError('UNSUPPORTED_MEDIA_TYPE', `send application/json (an array of objects) or text/csv, not ${type ? quoteInput(type) : 'nothing'}`);
     }
     const text = new TextDecoder().decode(await readBodyBytes(c.req.raw, deps.http.maxBatchBytes));
     const items = type === 'text/csv' ? csvItems(text) : jsonItems(table, text);

@@ -2,11 +2,12 @@ import type { Context } from 'hono';
 import { isReportName, parseReportYear, REPORT_COLUMNS, reportToCsv } from '../../shared/domain/reports.ts';
 import type { AppDeps } from '../app.ts';
 import { HireDbError } from '../../shared/domain/errors.ts';
+import { quoteInput } from '../../shared/domain/quote-input.ts';
 import { rawParam } from '../http-error.ts';
 
 /** Answers one report as JSON (or CSV with ?format=csv), with an ETag and 304 on If-None-Match. */
 export async function answerReport(c: Context, deps: AppDeps, name: string) {
-  if (!isReportName(name)) throw new HireDbError('NOT_FOUND', `no report "${name}": use hired-by-quarter or hiring-above-average`);
+  if (!isReportName(name)) throw new HireDbError('NOT_FOUND', `no report ${quoteInput(name)}: use hired-by-quarter or hiring-above-average`);
   let year: number;
   try {
     year = parseReportYear(c.req.query('year'));
@@ -14,7 +15,7 @@ export async function answerReport(c: Context, deps: AppDeps, name: string) {
     throw new HireDbError('BAD_PARAMETER', (e as Error).message);
   }
   const format = c.req.query('format') ?? 'json';
-  if (format !== 'json' && format !== 'csv') throw new HireDbError('BAD_PARAMETER', `format must be json or csv, got "${format}"`);
+  if (format !== 'json' && format !== 'csv') throw new HireDbError('BAD_PARAMETER', `format must be json or csv, got ${quoteInput(format)}`);
   const raw = rawParam(c.req.query('raw'));
   const report = await deps.getReport(name, year);
   const etag = format === 'csv' ? report.etag.replace(/"$/, raw ? '-csv-raw"' : '-csv"') : report.etag;
