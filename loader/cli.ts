@@ -14,6 +14,13 @@ import { printRejects, printTable } from './cli-output.ts';
 import { CliError, loadFiles } from './cli-load.ts';
 import { runServer } from './serve.ts';
 import { runKeys } from './cli-keys.ts';
+import { rejectsCsv } from '../shared/service/reject-pages.ts';
+
+async function writeStream(stream: ReadableStream<Uint8Array>, out = process.stdout): Promise<void> {
+  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+  }
+}
 import { ROLES } from '../shared/domain/roles.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -95,8 +102,8 @@ const COMMANDS: Record<string, Command> = {
   },
   rejects: {
     summary: 'the records a task rejected, with their line, id, reasons and raw text',
-    usage: '<task-id> [--json]',
-    options: { json: { type: 'boolean' } },
+    usage: '<task-id> [--json | --format table|csv [--raw]]',
+    options: { json: { type: 'boolean' }, format: { type: 'string' }, raw: { type: 'boolean' } },
     args: { min: 1, max: 1 },
     async run({ values, positionals, config }) {
       const id = Number(positionals[0]);
@@ -105,15 +112,18 @@ const COMMANDS: Record<string, Command> = {
       }
       return withDatabase(readOnly(config), async (db) => {
         if (!(await db.tasks.get(id))) throw new CliError(`no task ${id}; hiredb tasks lists them`);
-        await printRejects(db, id, Boolean(values.json));
+        const format = (values.format as string | undefined) ?? 'table';
+        if (format === 'csv') await writeStream(rejectsCsv(db, id, { raw: Boolean(values.raw) }));
+        else if (format === 'table') await printRejects(db, id, Boolean(values.json));
+        else throw new CliError(`unknown format "${format}"; expected table or csv (or --json)`);
         return 0;
       });
     },
   },
   report: {
-    summary: 'a hiring report: hired-by-quarter or hiring-above-average',
-    usage: '<hired-by-quarter|hiring-above-average> [--year Y] [--format table|json|csv]',
-    options: { year: { type: 'string' }, format: { type: 'string' } },
+    summary: "a hiring report: hired-by-quarter or hiring-above-average; CSV cells that start like a formula get a leading ' unless --raw",
+    usage: '<hired-by-quarter|hiring-above-average> [--year Y] [--format table|json|csv] [--raw]',
+    options: { year: { type: 'string' }, format: { type: 'string' }, raw: { type: 'boolean' } },
     args: { min: 1, max: 1 },
     async run({ values, positionals, config }) {
       const name = positionals[0];
@@ -129,7 +139,7 @@ const COMMANDS: Record<string, Command> = {
       return withDatabase(readOnly(config), async (db) => {
         const rows = await runReport(db.reports, name, year);
         if (format === 'json') process.stdout.write(JSON.stringify(rows) + '\n');
-        else if (format === 'csv') process.stdout.write(reportToCsv(rows, REPORT_COLUMNS[name]));
+        else if (format === 'csv') process.stdout.write(reportToCsv(rows, REPORT_COLUMNS[name], { raw: Boolean(values.raw) }));
         else printTable(rows as never, REPORT_COLUMNS[name]);
         return 0;
       });

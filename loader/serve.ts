@@ -22,7 +22,7 @@ export async function seedSample(blobDir: string, log: Logger): Promise<void> {
   for (const name of (await readdir(SAMPLE_DIR)).filter((n) => n.endsWith('.csv'))) {
     await copyFile(join(SAMPLE_DIR, name), join(blobDir, name));
   }
-  log.info('seeded the Blob folder with the sample data', { blob: blobDir });
+  log.info('seeded the Blob folder with the sample data', { files: (await readdir(SAMPLE_DIR)).filter((n) => n.endsWith('.csv')) });
 }
 
 /** `hiredb serve` / `hiredb loader`: the HTTP worker and/or the loader in this process, until a signal. */
@@ -50,9 +50,24 @@ export async function runServer(config: Config, log: Logger, opts: { http: boole
       legacyWaitMs: config.legacyWaitMs,
       retry: { attempts: config.retryAttempts },
       onTaskQueued: () => void loader?.tick(),
+      http: {
+        bindHost: config.host,
+        allowedHosts: config.allowedHosts,
+        corsOrigins: config.corsOrigins,
+        maxBatchBytes: config.maxBatchBytes,
+        maxUploadBytes: config.maxUploadBytes,
+      },
     });
     // Listening first: a port in use ends start-up before any task is claimed.
-    server = await serveOnNode(app, { port: config.port, host: config.host }).catch(async (e) => {
+    const listening = serveOnNode(app, {
+      port: config.port,
+      host: config.host,
+      log,
+      headersTimeoutMs: config.headersTimeoutMs,
+      bodyMinBytesPerSecond: config.bodyMinBytesPerSecond,
+      bodyRateWindowMs: config.bodyRateWindowMs,
+    });
+    server = await listening.catch(async (e) => {
       await db.close();
       throw e;
     });

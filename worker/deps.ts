@@ -6,6 +6,16 @@ import type { CachedReport } from './report-cache.ts';
 import type { RetryOptions } from '../shared/service/retry.ts';
 import type { AccessPolicy } from './auth/access-policy.ts';
 
+/** What the HTTP side enforces on hostile clients; the defaults suit an edge runtime. */
+export interface HttpOptions {
+  /** The address the server is bound to; on loopback only loopback Host names (and allowedHosts) are served. */
+  bindHost?: string;
+  allowedHosts: readonly string[];
+  corsOrigins: readonly string[];
+  maxBatchBytes: number;
+  maxUploadBytes: number;
+}
+
 /** What the HTTP app is built from; each runtime's entry point passes its own adapters in. */
 export interface AppDeps {
   db: Database;
@@ -20,4 +30,5 @@ export interface AppDeps {
   retry?: RetryOptions;
   /** Who may do what (see worker/auth). Default: served without a key while the database holds none. */
   access?: AccessPolicy;
+  http: HttpOptions;
 }

@@ -26,6 +26,15 @@ export interface Config {
   /** Encoding of Blob files without a byte order mark. */
   loadEncoding: Encoding;
   maxRecordBytes: number;
+  /** Origins allowed for CORS and for cross-site writes (HIREDB_CORS_ORIGINS). */
+  corsOrigins: string[];
+  /** Host names served besides loopback names (HIREDB_ALLOWED_HOSTS). */
+  allowedHosts: string[];
+  maxBatchBytes: number;
+  maxUploadBytes: number;
+  headersTimeoutMs: number;
+  bodyMinBytesPerSecond: number;
+  bodyRateWindowMs: number;
 }
 
 export interface DatabaseTimeouts {
@@ -53,6 +62,13 @@ const databaseUrl = v.pipe(
   v.check((url) => url !== 'sqlite:', 'names no file: use sqlite:<path>, e.g. sqlite:var/hiredb.sqlite'),
 );
 
+const list = (item: RegExp, what: string) =>
+  v.pipe(
+    v.string(),
+    v.transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
+    v.check((xs) => xs.every((x) => item.test(x)), `must be a comma-separated list of ${what}`),
+  );
+
 const SCHEMA = {
   DATABASE_URL: databaseUrl,
   BLOB_DIR: v.pipe(v.string(), v.minLength(1, 'must not be empty')),
@@ -71,6 +87,13 @@ const SCHEMA = {
   AZURE_BLOB_CONTAINER: v.pipe(v.string(), v.regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name')),
   HIREDB_AUTH: v.picklist(['auto', 'off'], 'must be auto or off'),
   HIREDB_PUBLIC_REPORTS: v.pipe(v.picklist(['true', 'false'], 'must be true or false'), v.transform((s) => s === 'true')),
+  HIREDB_CORS_ORIGINS: list(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-fA-F:.]+\](:\d{1,5})?$/, 'origins like https://bi.example.com'),
+  HIREDB_ALLOWED_HOSTS: list(/^([A-Za-z0-9.-]+|\[[0-9a-fA-F:.]+\])(:\d{1,5})?$/, 'host names like hiredb.example.com'),
+  HIREDB_MAX_BATCH_BYTES: int(1, 1024 * 1024 * 1024),
+  HIREDB_MAX_UPLOAD_BYTES: int(1, Number.MAX_SAFE_INTEGER),
+  HIREDB_HEADERS_TIMEOUT_MS: int(100, 600_000),
+  HIREDB_BODY_MIN_RATE: int(0, 1024 * 1024 * 1024),
+  HIREDB_BODY_RATE_WINDOW_MS: int(100, 600_000),
 } as const;
 
 const DEFAULTS: Record<keyof typeof SCHEMA, string> = {
@@ -91,6 +114,13 @@ const DEFAULTS: Record<keyof typeof SCHEMA, string> = {
   HIREDB_PUBLIC_REPORTS: 'false',
   LOAD_ENCODING: 'utf-8',
   MAX_RECORD_BYTES: '1048576',
+  HIREDB_CORS_ORIGINS: '',
+  HIREDB_ALLOWED_HOSTS: '',
+  HIREDB_MAX_BATCH_BYTES: String(4 * 1024 * 1024),
+  HIREDB_MAX_UPLOAD_BYTES: String(10 * 1024 * 1024 * 1024),
+  HIREDB_HEADERS_TIMEOUT_MS: '30000',
+  HIREDB_BODY_MIN_RATE: '1024',
+  HIREDB_BODY_RATE_WINDOW_MS: '30000',
 };
 
 /** A password, in a URL or a `Password=…` connection string, never reaches a log or an error message. */
@@ -136,5 +166,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicReports: get('HIREDB_PUBLIC_REPORTS') as boolean,
     loadEncoding: get('LOAD_ENCODING') as Encoding,
     maxRecordBytes: get('MAX_RECORD_BYTES') as number,
+    corsOrigins: get('HIREDB_CORS_ORIGINS') as string[],
+    allowedHosts: get('HIREDB_ALLOWED_HOSTS') as string[],
+    maxBatchBytes: get('HIREDB_MAX_BATCH_BYTES') as number,
+    maxUploadBytes: get('HIREDB_MAX_UPLOAD_BYTES') as number,
+    headersTimeoutMs: get('HIREDB_HEADERS_TIMEOUT_MS') as number,
+    bodyMinBytesPerSecond: get('HIREDB_BODY_MIN_RATE') as number,
+    bodyRateWindowMs: get('HIREDB_BODY_RATE_WINDOW_MS') as number,
   };
 }

@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'BAD_BATCH_SIZE'
   | 'INVALID_NAME'
   | 'EMPTY_BODY'
+  | 'UPLOAD_ABORTED'
+  | 'LOAD_FAILED'
   | 'AUTH_REQUIRED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
@@ -15,6 +17,8 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'BODY_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'REQUEST_TIMEOUT'
+  | 'MISDIRECTED_REQUEST'
   | 'TRANSIENT'
   | 'INTERNAL';
 

@@ -1,4 +1,4 @@
-import { csvLine } from '../csv/csv-format.ts';
+import { csvLine, type CsvExportOptions } from '../csv/csv-format.ts';
 
 /** The hiring reports BI tools read: row shapes, parameters and the one ordering every database shares. */
 export const REPORTS = ['hired-by-quarter', 'hiring-above-average'] as const;
@@ -56,10 +56,14 @@ export function sortHiringAboveAverage(rows: HiringAboveAverageRow[]): HiringAbo
   return rows.sort((a, b) => b.hired - a.hired || a.id - b.id);
 }
 
-/** Report rows as CSV with a header line. */
-export function reportToCsv(rows: HiredByQuarterRow[] | HiringAboveAverageRow[], columns: readonly string[]): string {
-  const lines = [csvLine(columns)];
-  for (const row of rows as unknown as Record<string, unknown>[]) lines.push(csvLine(columns.map((c) => row[c])));
+/** Report rows as CSV with a header line; formula cells neutralised unless `raw`. */
+export function reportToCsv(
+  rows: HiredByQuarterRow[] | HiringAboveAverageRow[],
+  columns: readonly string[],
+  opts: CsvExportOptions = {},
+): string {
+  const lines = [csvLine(columns, opts)];
+  for (const row of rows as unknown as Record<string, unknown>[]) lines.push(csvLine(columns.map((c) => row[c]), opts));
   return lines.join('\n') + '\n';
 }
 

@@ -1,3 +1,6 @@
+import { HireDbError } from '../domain/errors.ts';
+import { quoteInput } from '../domain/quote-input.ts';
+
 /** A file in the Blob container. `version` changes whenever the content changes (etag, or size+mtime). */
 export interface BlobEntry {
   name: string;
@@ -57,9 +60,15 @@ export function isLoadableFileName(name: string): boolean {
   return lower.endsWith('.csv') || lower.endsWith('.csv.gz');
 }
 
-/** File names accepted in the container: a plain name, no path separators, no `..`. */
+/**
+ * File names accepted in the container: 1–200 characters of `[A-Za-z0-9._-]`, not starting with a dot,
+ * no `..`, ending in `.csv` or `.csv.gz`. Anything else is INVALID_NAME, with the name shown escaped.
+ */
 export function assertPlainFileName(name: string): void {
-  if (!name || name.includes('/') || name.includes('\\') || name.includes('..') || name.includes('\0')) {
-    throw new Error(`invalid file name "${name}": path separators and ".." are not allowed`);
+  if (!/^(?!\.)(?!.*\.\.)[A-Za-z0-9._-]{1,200}$/.test(name) || !/\.csv(\.gz)?$/i.test(name)) {
+    throw new HireDbError(
+      'INVALID_NAME',
+      `invalid file name ${quoteInput(name)}: use 1 to 200 letters, digits, ".", "_" or "-", not starting with "." nor holding "..", ending in .csv or .csv.gz`,
+    );
   }
 }

@@ -1,6 +1,6 @@
 import type { Reject } from '../domain/reasons.ts';
 import type { Database } from '../ports/database.port.ts';
-import { csvLine } from '../csv/csv-format.ts';
+import { csvLine, type CsvExportOptions } from '../csv/csv-format.ts';
 
 /** Most rejects one page fetches. */
 export const MAX_PAGE_ROWS = 1000;
@@ -40,11 +40,11 @@ export async function* eachReject(db: Database, taskId: number): AsyncGenerator<
 export const REJECT_CSV_COLUMNS = ['line', 'id', 'reasons', 'raw'] as const;
 
 /**
- * A task's rejects as a streamed CSV file with a header line. Pull-based: the next chunk (about 64 KiB,
- * or one long reject) is read and encoded only when the reader asks for it, so a slow client holds back
- * the database reads instead of letting them pile up in memory.
+ * A task's rejects as a streamed CSV file with a header line, formula cells neutralised unless `raw`.
+ * Pull-based: the next chunk (about 64 KiB, or one long reject) is read and encoded only when the reader
+ * asks for it, so a slow client holds back the database reads instead of letting them pile up in memory.
  */
-export function rejectsCsv(db: Database, taskId: number): ReadableStream<Uint8Array> {
+export function rejectsCsv(db: Database, taskId: number, opts: CsvExportOptions = {}): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const rejects = eachReject(db, taskId);
   let headerSent = false;
@@ -54,7 +54,7 @@ export function rejectsCsv(db: Database, taskId: number): ReadableStream<Uint8Ar
         let text = '';
         if (!headerSent) {
           headerSent = true;
-          text = csvLine(REJECT_CSV_COLUMNS) + '\n';
+          text = csvLine(REJECT_CSV_COLUMNS, opts) + '\n';
         }
         while (text.length < CHUNK_CHARS) {
           const next = await rejects.next();
@@ -63,7 +63,7 @@ export function rejectsCsv(db: Database, taskId: number): ReadableStream<Uint8Ar
             return controller.close();
           }
           const r = next.value;
-          text += csvLine([r.line, r.id, r.reasons.join(' '), r.raw]) + '\n';
+          text += csvLine([r.line, r.id, r.reasons.join(' '), r.raw], opts) + '\n';
         }
         controller.enqueue(encoder.encode(text));
       },

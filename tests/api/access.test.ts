@@ -53,6 +53,7 @@ const RANK = { read: 1, ingest: 2, admin: 3 } as const;
 const logLines: string[] = [];
 const capturing: Logger = {
   info: (message, fields) => void logLines.push(JSON.stringify({ level: 'info', message, ...fields })),
+  warn: (message, fields) => void logLines.push(JSON.stringify({ level: 'warn', message, ...fields })),
   error: (message, fields) => void logLines.push(JSON.stringify({ level: 'error', message, ...fields })),
 };
 /** Every key made in this file. */

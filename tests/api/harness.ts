@@ -7,6 +7,7 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../worker/app.ts';
+import type { HttpOptions } from '../../worker/deps.ts';
 import { openLocalFolderStore } from '../../shared/adapters/blob/local-folder.store.ts';
 import { silentLogger, type Logger } from '../../shared/platform/logger.ts';
 import type { AccessPolicy } from '../../worker/auth/access-policy.ts';
@@ -48,7 +49,7 @@ export interface Harness {
 
 export async function openHarness(
   kind: TestDatabaseKind,
-  opts: { access?: AccessPolicy; log?: Logger; legacyWaitMs?: number } = {},
+  opts: { access?: AccessPolicy; log?: Logger; legacyWaitMs?: number; http?: Partial<HttpOptions> } = {},
 ): Promise<Harness> {
   const database = await openTestDatabase(kind);
   const { db } = database;
@@ -71,6 +72,7 @@ export async function openHarness(
     log: opts.log ?? silentLogger,
     access: opts.access,
     legacyWaitMs: opts.legacyWaitMs,
+    http: opts.http,
     onTaskQueued: () => void loader?.tick(),
   });
 

@@ -264,8 +264,13 @@ it('a loader killed mid-file is taken over by another; tables, summary and rejec
   expect(done.attempts).toBeGreaterThanOrEqual(2);
   // The survivor took it (it may have finished between two looks) and resumed after the checkpoint.
   if (takenOver.status === 'running') expect(pidOf(takenOver.lease_owner)).toBe(survivor.pid);
-  const resumed = [...survivor.output().matchAll(/task started task=\d+ file=hired_employees\.csv resume_after_line=(\d+)/g)];
-  expect(resumed.map((m) => Number(m[1])), survivor.output()).toEqual([afterKill.checkpoint_line]);
+  const resumed = survivor
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line))
+    .filter((entry) => entry.msg === 'task started' && entry.file === 'hired_employees.csv');
+  expect(resumed.map((entry) => entry.resume_after_line), survivor.output()).toEqual([afterKill.checkpoint_line]);
 
   // 4. Same rows, same summary, same rejects as the uninterrupted run.
   for (const [table, columns] of [

@@ -15,6 +15,16 @@ import {
   type HiringAboveAverageRow,
 } from '../../shared/domain/reports.ts';
 
+const HTTP_LIMIT_DEFAULTS = {
+  corsOrigins: [],
+  allowedHosts: [],
+  maxBatchBytes: 4 * 1024 * 1024,
+  maxUploadBytes: 10 * 1024 ** 3,
+  headersTimeoutMs: 30_000,
+  bodyMinBytesPerSecond: 1024,
+  bodyRateWindowMs: 30_000,
+};
+
 describe('loadConfig: defaults', () => {
   it('runs on the embedded defaults with an empty environment', () => {
     const config = loadConfig({});
@@ -36,6 +46,7 @@ describe('loadConfig: defaults', () => {
       publicReports: false,
       loadEncoding: 'utf-8',
       maxRecordBytes: 1048576,
+      ...HTTP_LIMIT_DEFAULTS,
     });
   });
 
@@ -86,6 +97,7 @@ describe('loadConfig: defaults', () => {
       publicReports: false,
       loadEncoding: 'utf-8',
       maxRecordBytes: 1048576,
+      ...HTTP_LIMIT_DEFAULTS,
     });
   });
 

@@ -1,3 +1,4 @@
+import { errorResponse } from '../http-error.ts';
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { roleGrants, type Role } from '../../shared/domain/roles.ts';
@@ -79,5 +80,5 @@ function unauthorized(c: Context, message: string, invalid: boolean) {
 }
 
 function refuse(c: Context, status: 400 | 401 | 403, code: 'BAD_PARAMETER' | 'AUTH_REQUIRED' | 'FORBIDDEN', message: string) {
-  return c.json({ error: { code, message } }, status);
+  return errorResponse(c, status, code, message);
 }

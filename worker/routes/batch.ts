@@ -5,8 +5,10 @@ import { parseCsvText } from '../../shared/csv/read-records.ts';
 import { decodeBytes } from '../../shared/csv/decode.ts';
 import { ingestBatch, MAX_BATCH_ROWS, type BatchItem } from '../../shared/service/ingest-batch.ts';
 import type { AppDeps } from '../deps.ts';
-import { httpError } from '../http-error.ts';
 import { noteWrite } from '../auth/context.ts';
+import { HireDbError } from '../../shared/domain/errors.ts';
+import { quoteInput } from '../../shared/domain/quote-input.ts';
+import { readBodyBytes } from '../body.ts';
 
 const PATH_TABLES: Record<string, TableName> = {
   departments: 'departments',
@@ -22,28 +24,24 @@ const JsonBatch = v.array(
   ),
 );
 
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
-
 /** `POST /api/v1/{departments|jobs|hired-employees}/batch`: 1 to 1000 rows as JSON or CSV. */
 export function batchRoutes(deps: AppDeps) {
   const app = new Hono();
   app.post('/:table/batch', async (c) => {
     const table = PATH_TABLES[c.req.param('table')];
-    if (!table) throw httpError(404, 'NOT_FOUND', `no table "${c.req.param('table')}": use departments, jobs or hired-employees`);
+    if (!table) throw new HireDbError('NOT_FOUND', `no table ${quoteInput(c.req.param('table'))}: use departments, jobs or hired-employees`);
     const mode = c.req.query('mode') ?? 'partial';
-    if (mode !== 'partial' && mode !== 'atomic') throw httpError(400, 'BAD_PARAMETER', `mode must be partial or atomic, got "${mode}"`);
+    if (mode !== 'partial' && mode !== 'atomic') throw new HireDbError('BAD_PARAMETER', `mode must be partial or atomic, got ${quoteInput(mode)}`);
 
     const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json' && type !== 'text/csv') {
-      throw httpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send application/json (an array of objects) or text/csv, not "${type || 'nothing'}"`);
+      throw new HireDbError('UNSUPPORTED_MEDIA_TYPE', `send application/json (an array of objects) or text/csv, not ${type ? quoteInput(type) : 'nothing'}`);
     }
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
-    if (bytes.byteLength > MAX_BODY_BYTES) throw httpError(413, 'TOO_LARGE', `a batch body is at most ${MAX_BODY_BYTES} bytes`);
     // Decoded here, not by the runtime, so an invalid byte rejects its row instead of becoming U+FFFD.
-    const text = decodeBytes(bytes);
+    const text = decodeBytes(await readBodyBytes(c.req.raw, deps.http.maxBatchBytes));
     const items = type === 'text/csv' ? csvItems(text) : jsonItems(table, text);
     if (items.length < 1 || items.length > MAX_BATCH_ROWS) {
-      throw httpError(400, 'BAD_BATCH_SIZE', `a batch holds 1 to ${MAX_BATCH_ROWS} rows, got ${items.length}; nothing was written`);
+      throw new HireDbError('BAD_BATCH_SIZE', `a batch holds 1 to ${MAX_BATCH_ROWS} rows, got ${items.length}; nothing was written`);
     }
     const outcome = await ingestBatch(deps.db, table, items, mode, deps.retry);
     const { aborted, ...body } = outcome;
@@ -62,13 +60,13 @@ function jsonItems(table: TableName, text: string): BatchItem[] {
   try {
     body = JSON.parse(text);
   } catch (e) {
-    throw httpError(400, 'BAD_JSON', `the body is not valid JSON: ${(e as Error).message}`);
+    throw new HireDbError('BAD_JSON', `the body is not valid JSON: ${(e as Error).message}`);
   }
   const parsed = v.safeParse(JsonBatch, body);
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const path = issue.path?.map((p) => p.key).join('.') ?? '';
-    throw httpError(400, 'BAD_JSON', `the body must be an array of objects with string or number values${path ? ` (at ${path})` : ''}: ${issue.message}`);
+    throw new HireDbError('BAD_JSON', `the body must be an array of objects with string or number values${path ? ` (at ${path})` : ''}: ${issue.message}`);
   }
   const columns: readonly string[] = COLUMNS[table];
   return parsed.output.map((item) => {

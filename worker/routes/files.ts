@@ -3,8 +3,10 @@ import { assertPlainFileName } from '../../shared/ports/blob-store.port.ts';
 import { tableForFile } from '../../shared/domain/tables.ts';
 import { enqueueFile } from '../../shared/service/enqueue-file.ts';
 import type { AppDeps } from '../deps.ts';
-import { httpError } from '../http-error.ts';
 import { noteWrite } from '../auth/context.ts';
+import { HireDbError } from '../../shared/domain/errors.ts';
+import { quoteInput } from '../../shared/domain/quote-input.ts';
+import { findBodyTooLarge, limitedBody } from '../body.ts';
 import { taskView } from '../../shared/domain/task-view.ts';
 
 /** `PUT /api/v1/files/:name`: streams a CSV body into the Blob container and queues its load. */
@@ -12,24 +14,23 @@ export function fileRoutes(deps: AppDeps) {
   const app = new Hono();
   app.put('/files/:name', async (c) => {
     const name = c.req.param('name'); // already decoded by the router
-    try {
-      assertPlainFileName(name);
-    } catch (e) {
-      throw httpError(400, 'BAD_FILE_NAME', (e as Error).message);
-    }
+    assertPlainFileName(name);
     if (!tableForFile(name)) {
-      throw httpError(400, 'BAD_FILE_NAME', `"${name}" matches no table: names start with departments, jobs or hired_employees and end in .csv`);
+      throw new HireDbError('INVALID_NAME', `${quoteInput(name)} matches no table: names start with departments, jobs or hired_employees and end in .csv`);
     }
-    const body = await nonEmpty(c.req.raw.body);
-    if (!body) throw httpError(400, 'EMPTY_BODY', 'send the CSV file as the request body; it was empty, nothing was stored');
+    const limited = limitedBody(c.req.raw, deps.http.maxUploadBytes, { what: 'an uploaded file', setting: 'HIREDB_MAX_UPLOAD_BYTES' });
+    const body = await nonEmpty(limited);
+    if (!body) throw new HireDbError('EMPTY_BODY', 'send the CSV file as the request body; it was empty, nothing was stored');
     let entry;
     try {
       // The body ends in an error when the request is aborted, so the store drops what it was writing.
       entry = await deps.blob.write(name, body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>(), { signal: c.req.raw.signal }));
     } catch (e) {
+      const tooLarge = findBodyTooLarge(e);
+      if (tooLarge) throw tooLarge; // the store removed the partial file
       // A connection cut mid-body (a client gone, a server stopping): the store kept nothing, so no task.
       if (c.req.raw.signal.aborted || isCutOff(e)) {
-        throw httpError(400, 'UPLOAD_ABORTED', `the upload of "${name}" was cut off before its end; nothing was stored`);
+        throw new HireDbError('UPLOAD_ABORTED', `the upload of ${quoteInput(name)} was cut off before its end; nothing was stored`);
       }
       throw e;
     }

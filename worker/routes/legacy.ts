@@ -4,7 +4,8 @@ import { enqueueFile } from '../../shared/service/enqueue-file.ts';
 import { MAX_BATCH_ROWS } from '../../shared/service/ingest-batch.ts';
 import { waitForTask } from '../../shared/service/wait-for-task.ts';
 import type { AppDeps } from '../deps.ts';
-import { httpError, intParam } from '../http-error.ts';
+import { intParam } from '../http-error.ts';
+import { HireDbError } from '../../shared/domain/errors.ts';
 import { noteWrite } from '../auth/context.ts';
 import { taskView } from '../../shared/domain/task-view.ts';
 import { answerReport } from './reports.ts';
@@ -24,7 +25,7 @@ export function legacyRoutes(deps: AppDeps) {
 
   const queue = async (name: string, slice?: { start: number; limit: number }) => {
     const entry = await deps.blob.stat(name);
-    if (!entry) throw httpError(404, 'NOT_FOUND', `"${name}" is not in the Blob container`);
+    if (!entry) throw new HireDbError('NOT_FOUND', `"${name}" is not in the Blob container`);
     const { task } = await enqueueFile(deps.db, entry, slice);
     deps.onTaskQueued?.();
     return task;
@@ -32,7 +33,7 @@ export function legacyRoutes(deps: AppDeps) {
 
   /** The original's summary of one load, with what HireDB knows besides: rejects, their reasons, the task. */
   const summary = async (task: Task) => {
-    if (task.status === 'failed') throw httpError(422, 'LOAD_FAILED', `task ${task.id} (${task.file_name}) failed: ${task.error}`);
+    if (task.status === 'failed') throw new HireDbError('LOAD_FAILED', `task ${task.id} (${task.file_name}) failed: ${task.error}`);
     const { rejects } = await deps.db.tasks.rejects(task.id, { limit: ERRORS_SHOWN, offset: 0 });
     return {
       ...task.summary,
@@ -119,7 +120,7 @@ export function legacyRoutes(deps: AppDeps) {
   app.get('/task-status/:id', async (c) => {
     const id = intParam('task id', c.req.param('id'), { min: 1, max: Number.MAX_SAFE_INTEGER });
     const task = await deps.db.tasks.get(id);
-    if (!task) throw httpError(404, 'NOT_FOUND', `no task ${id}`);
+    if (!task) throw new HireDbError('NOT_FOUND', `no task ${id}`);
     return c.json(taskView(task));
   });
 

@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import type { AppDeps } from '../deps.ts';
-import { httpError, intParam } from '../http-error.ts';
+import { intParam, rawParam } from '../http-error.ts';
+import { HireDbError } from '../../shared/domain/errors.ts';
+import { quoteInput } from '../../shared/domain/quote-input.ts';
 import { noteWrite } from '../auth/context.ts';
 import { taskView } from '../../shared/domain/task-view.ts';
 import { rejectsCsv } from '../../shared/service/reject-pages.ts';
@@ -10,7 +12,7 @@ export function taskRoutes(deps: AppDeps) {
   const app = new Hono();
   const taskOr404 = async (id: string) => {
     const task = await deps.db.tasks.get(intParam('task id', id, { min: 1, max: Number.MAX_SAFE_INTEGER }));
-    if (!task) throw httpError(404, 'NOT_FOUND', `no task ${id}`);
+    if (!task) throw new HireDbError('NOT_FOUND', `no task ${id}`);
     return task;
   };
 
@@ -26,9 +28,9 @@ export function taskRoutes(deps: AppDeps) {
   app.get('/tasks/:id/rejects', async (c) => {
     const task = await taskOr404(c.req.param('id'));
     const format = c.req.query('format') ?? ((c.req.header('accept') ?? '').includes('text/csv') ? 'csv' : 'json');
-    if (format !== 'json' && format !== 'csv') throw httpError(400, 'BAD_PARAMETER', `format must be json or csv, got "${format}"`);
+    if (format !== 'json' && format !== 'csv') throw new HireDbError('BAD_PARAMETER', `format must be json or csv, got ${quoteInput(format)}`);
     if (format === 'csv') {
-      return c.body(rejectsCsv(deps.db, task.id), 200, {
+      return c.body(rejectsCsv(deps.db, task.id, { raw: rawParam(c.req.query('raw')) }), 200, {
         'content-type': 'text/csv; charset=utf-8',
         'content-disposition': `attachment; filename="task-${task.id}-rejects.csv"`,
       });
@@ -42,7 +44,7 @@ export function taskRoutes(deps: AppDeps) {
   app.post('/tasks/:id/retry', async (c) => {
     const task = await taskOr404(c.req.param('id'));
     const retried = await deps.db.tasks.retry(task.id, Date.now());
-    if (!retried) throw httpError(409, 'NOT_FAILED', `task ${task.id} is ${task.status}: only a failed task can be retried`);
+    if (!retried) throw new HireDbError('CONFLICT', `task ${task.id} is ${task.status}: only a failed task can be retried`);
     noteWrite(c, { task_ids: [retried.id] });
     deps.onTaskQueued?.();
     return c.json(taskView(retried), 202);

@@ -41,7 +41,7 @@ export async function openLocalFolderStore(dir: string): Promise<BlobStore> {
     },
     async open(name, opts = {}) {
       assertPlainFileName(name);
-      return openFileRange(join(root, name), { ...opts, name, location: root });
+      return openFileRange(join(root, name), { ...opts, name, location: 'the local Blob folder' });
     },
     async write(name, body) {
       assertPlainFileName(name);
@@ -56,6 +56,7 @@ export async function openLocalFolderStore(dir: string): Promise<BlobStore> {
       }
       return (await entry(name))!;
     },
-    describe: () => root,
+    // Never the folder's path: this text reaches error answers and logs.
+    describe: () => 'local folder',
   };
 }
