@@ -7,6 +7,7 @@ import { fileRoutes } from './routes/files.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { legacyRoutes } from './routes/legacy.ts';
 import { homeRoutes } from './routes/home.ts';
+import { assetRoutes } from './routes/assets.ts';
 import { allowedMethods } from './allowed-methods.ts';
 import { answerReport } from './routes/reports.ts';
 
@@ -19,6 +20,7 @@ export function createApp(deps: Omit<AppDeps, 'getReport'> & { getReport?: AppDe
   const app = new Hono();
   app.get('/health', (c) => c.json({ status: 'ok', database: full.db.dialect, blob: full.blob.describe() }));
   app.route('/', homeRoutes());
+  app.route('/', assetRoutes());
   app.route('/', legacyRoutes(full));
   app.route('/api/v1', batchRoutes(full));
   app.route('/api/v1', fileRoutes(full));
