@@ -21,7 +21,10 @@ const charts = new Map<string, uPlot>();
 function place(figure: HTMLElement, opts: uPlot.Options, data: uPlot.AlignedData) {
   charts.get(figure.id)?.destroy();
   figure.querySelector('.uplot')?.remove();
-  const chart = new uPlot(opts, data, (u) => figure.insertBefore(u.root, figure.querySelector('figcaption')));
+  const chart = new uPlot(opts, data, (u, init) => {
+    figure.insertBefore(u.root, figure.querySelector('figcaption'));
+    init();
+  });
   charts.set(figure.id, chart);
 }
 
@@ -41,6 +44,7 @@ export function drawHiredByQuarter(figure: HTMLElement, rows: HiredByQuarterRow[
       scales: { x: { time: false, range: [0.4, 4.6] }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.05)] } },
       axes: [{ values: (_u, splits) => splits.map((v) => (Number.isInteger(v) && v >= 1 && v <= 4 ? QUARTERS[v - 1] : '')), splits: () => [1, 2, 3, 4] }, { label: 'hires' }],
       cursor: { drag: { x: false, y: false } },
+      legend: { live: false },
       series: [
         { label: 'Quarter', value: (_u, v) => (v === null ? '' : QUARTERS[v - 1] ?? '') },
         ...series.map((s, k) => ({
@@ -73,13 +77,14 @@ export function drawAboveAverage(figure: HTMLElement, rows: HiringAboveAverageRo
     figure,
     {
       width: width(figure),
-      height: 300,
+      height: 360,
       scales: {
         x: { time: false, range: [-0.6, Math.max(0, rows.length - 1) + 0.6] },
         y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
       },
-      axes: [{ splits: () => xs, values: (_u, splits) => splits.map((v) => rows[v]?.department ?? '') }, { label: 'hires' }],
+      axes: [{ splits: () => xs, values: (_u, splits) => splits.map((v) => rows[v]?.department ?? ''), rotate: -40, size: 120 }, { label: 'hires' }],
       cursor: { drag: { x: false, y: false } },
+      legend: { live: false },
       series,
     },
     data as uPlot.AlignedData,

@@ -51,6 +51,9 @@ export async function showReports(year: number) {
       ? `No department hired above the mean in ${year}.`
       : `Hires per department in ${year}; the dashed line is the mean, ${mean === null ? '–' : count(mean)} hires, over the ${totals.size} departments that hired.`;
   drawAboveAverage(byId('haa-chart'), above, mean);
+  byId<HTMLTableElement>('haa').tBodies[0].replaceChildren(
+    ...above.map((r) => h('tr', {}, h('td', {}, String(r.id)), h('td', {}, r.department), h('td', { class: 'num' }, String(r.hired)))),
+  );
 }
 
 function renderTable() {
