@@ -8,6 +8,7 @@ import { taskRoutes } from './routes/tasks.ts';
 import { legacyRoutes } from './routes/legacy.ts';
 import { homeRoutes } from './routes/home.ts';
 import { assetRoutes } from './routes/assets.ts';
+import { openApiRoutes } from './routes/openapi.ts';
 import { allowedMethods } from './allowed-methods.ts';
 import { answerReport } from './routes/reports.ts';
 
@@ -21,6 +22,7 @@ export function createApp(deps: Omit<AppDeps, 'getReport'> & { getReport?: AppDe
   app.get('/health', (c) => c.json({ status: 'ok', database: full.db.dialect, blob: full.blob.describe() }));
   app.route('/', homeRoutes());
   app.route('/', assetRoutes());
+  app.route('/', openApiRoutes());
   app.route('/', legacyRoutes(full));
   app.route('/api/v1', batchRoutes(full));
   app.route('/api/v1', fileRoutes(full));
