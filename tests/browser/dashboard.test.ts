@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { http, startServer, tempHome, waitFor, type RunningServer, type TempHome } from '../helpers/processes.ts';
 import { expectedSample, type Table } from '../helpers/sample.ts';
-import { launchBrowser, screenshot, watchPage } from './browser.ts';
+import { launchBrowser, SCREENS_DIR, screenshot, watchPage } from './browser.ts';
 
 const expected = expectedSample();
 let home: TempHome;
@@ -132,6 +132,9 @@ it('draws the reports from the same data the API answers', async () => {
   expect(q2.map(Number)).toEqual(quarters.map((r) => r.Q2 as number).sort((a, b) => a - b));
   expect(await page.getAttribute('#hbq-csv', 'href')).toBe('/api/v1/reports/hired-by-quarter?year=2021&format=csv');
   await screenshot(page, 'reports');
+  // The picture in the README (docs/dashboard.png): the top of the reports view.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(SCREENS_DIR, 'dashboard.png') });
 });
 
 it('is readable on a phone-sized screen', async () => {

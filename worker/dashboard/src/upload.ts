@@ -64,12 +64,14 @@ export function upload(file: File) {
         : `${file.name} is already known: task ${body.task.id} has this version.`;
       message.className = 'ok';
     } else {
+      status.hidden = true;
       message.textContent = writeRefusal(errorOf(xhr.status, xhr.responseText), `Uploading ${file.name}`);
       message.className = 'error';
     }
     void refreshTasks();
   };
   xhr.onerror = () => {
+    status.hidden = true;
     message.textContent = `Uploading ${file.name} failed: the connection was lost.`;
     message.className = 'error';
   };
