@@ -110,7 +110,9 @@ it('draws the reports from the same data the API answers', async () => {
   const perDepartment = new Map<string, number[]>();
   for (const r of quarters) {
     const v = perDepartment.get(r.department as string) ?? [0, 0, 0, 0];
-    ['Q1', 'Q2', 'Q3', 'Q4'].forEach((q, i) => (v[i] += r[q] as number));
+    ['Q1', 'Q2', 'Q3', 'Q4'].forEach((q, i) => {
+      v[i] += r[q] as number;
+    });
     perDepartment.set(r.department as string, v);
   }
   const hbq = JSON.parse((await page.getAttribute('#hbq-chart', 'data-chart'))!);

@@ -10,7 +10,9 @@ export function hiresPerQuarter(rows: HiredByQuarterRow[]): { department: string
   const byDepartment = new Map<string, number[]>();
   for (const r of rows) {
     const values = byDepartment.get(r.department) ?? [0, 0, 0, 0];
-    QUARTERS.forEach((q, i) => (values[i] += r[q]));
+    QUARTERS.forEach((q, i) => {
+      values[i] += r[q];
+    });
     byDepartment.set(r.department, values);
   }
   return [...byDepartment].map(([department, values]) => ({ department, values }));
