@@ -6,6 +6,8 @@ import { fileRoutes } from './routes/files.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { legacyRoutes } from './routes/legacy.ts';
 import { homeRoutes } from './routes/home.ts';
+import { assetRoutes } from './routes/assets.ts';
+import { openApiRoutes } from './routes/openapi.ts';
 import { answerReport } from './routes/reports.ts';
 import { allowedMethods } from './allowed-methods.ts';
 import { TransientError } from '../shared/domain/errors.ts';
@@ -51,6 +53,8 @@ export function createApp(
     return c.json(health, health.status === 'ok' ? 200 : 503);
   });
   app.route('/', homeRoutes());
+  app.route('/', assetRoutes());
+  app.route('/', openApiRoutes());
   app.route('/', legacyRoutes(full));
   app.route('/api/v1', batchRoutes(full));
   app.route('/api/v1', fileRoutes(full));

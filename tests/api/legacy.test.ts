@@ -102,11 +102,11 @@ describe.each(TEST_DATABASES)('%s', (kind) => {
       expect((await h.get('/task-status/abc')).status).toBe(400);
     });
 
-    it('GET / with Accept: text/html answers a page of links', async () => {
+    it('GET / with Accept: text/html answers the dashboard', async () => {
       const res = await h.get('/', { accept: 'text/html' });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toContain('text/html');
-      expect(res.text).toContain('<a href="/api/v1/tasks">');
+      expect(res.text).toMatch(/<script defer src="\/assets\/dashboard\.[0-9a-f]{12}\.js">/);
     });
 
     it('the report routes take ?year and ?format like the versioned API', async () => {

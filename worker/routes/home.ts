@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { VERSION } from '../../shared/version.ts';
+import { DASHBOARD_HTML } from '../dashboard/assets.generated.ts';
 
 const LINKS = {
   health: '/health',
@@ -8,24 +9,16 @@ const LINKS = {
   hiring_above_average: '/api/v1/reports/hiring-above-average',
   batch: '/api/v1/{departments|jobs|hired-employees}/batch',
   upload: '/api/v1/files/{name}',
+  openapi: '/openapi.json',
+  docs: '/docs',
 };
 
-const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
-
-/** `GET /`: a greeting with the API's entry points — JSON for programs, a page of links for browsers. */
+/** `GET /`: the dashboard for browsers (`Accept: text/html`); for programs, a greeting with the API's entry points. */
 export function homeRoutes() {
   const app = new Hono();
   app.get('/', (c) => {
     const message = 'Welcome to HireDB: HR history loaded from CSV into SQL, batch inserts and hiring reports.';
-    if ((c.req.header('accept') ?? '').includes('text/html')) {
-      const items = Object.entries(LINKS)
-        .map(([name, href]) => `<li>${escapeHtml(name.replaceAll('_', ' '))}: <code>${href.includes('{') ? escapeHtml(href) : `<a href="${href}">${href}</a>`}</code></li>`)
-        .join('\n');
-      return c.html(
-        `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>HireDB</title></head>` +
-          `<body><h1>HireDB ${VERSION}</h1><p>${escapeHtml(message)}</p><ul>\n${items}\n</ul></body></html>`,
-      );
-    }
+    if ((c.req.header('accept') ?? '').includes('text/html')) return c.html(DASHBOARD_HTML, 200, { 'cache-control': 'no-cache', vary: 'Accept' });
     return c.json({ name: 'HireDB', version: VERSION, message, links: LINKS });
   });
   return app;

@@ -1,0 +1,42 @@
+// The API's JSON as the page reads it.
+export interface Summary {
+  processed: number;
+  inserted: number;
+  already_exists: number;
+  rejected: number;
+}
+
+export interface TaskView {
+  id: number;
+  file: string;
+  table: string;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  progress: { line: number; bytes_read: number; bytes_total: number; percent: number };
+  rate_rows_per_s: number | null;
+  eta_s: number | null;
+  summary: Summary;
+  timings: { created_at: string; started_at: string | null; finished_at: string | null; duration_ms: number | null };
+  error: string | null;
+}
+
+export interface RejectView {
+  line: number;
+  id: string | null;
+  raw: string;
+  reasons: string[];
+}
+
+export interface HiredByQuarterRow {
+  department: string;
+  job: string;
+  Q1: number;
+  Q2: number;
+  Q3: number;
+  Q4: number;
+}
+
+export interface HiringAboveAverageRow {
+  id: number;
+  department: string;
+  hired: number;
+}
