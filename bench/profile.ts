@@ -29,7 +29,9 @@ interface CpuProfile {
 
 export function summarizeProfile(profile: CpuProfile, top: number): string {
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  profile.samples.forEach((id, i) => {
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
   const byFunction = new Map<string, number>();
   let total = 0;
   for (const node of profile.nodes) {

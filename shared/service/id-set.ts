@@ -90,7 +90,7 @@ export class IdSet {
 
   has(id: number): boolean {
     const c = this.container(id >>> 16);
-    return c !== undefined && c.has(id & 0xffff);
+    return c?.has(id & 0xffff) ?? false;
   }
 
   add(id: number): void {

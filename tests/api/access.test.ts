@@ -15,6 +15,10 @@ import { createApp } from '../../worker/app.ts';
  */
 const EXPECTED: Record<string, 'open' | 'report' | Role> = {
   'GET /health': 'open',
+  'GET /': 'open',
+  'GET /assets/:name': 'open',
+  'GET /docs': 'open',
+  'GET /openapi.json': 'open',
   'POST /upload-files': 'ingest',
   'POST /departments': 'ingest',
   'POST /jobs': 'ingest',
@@ -82,7 +86,7 @@ describe.each(TEST_DATABASES)('%s', (kind) => {
     let h: Harness;
     const keyOf: Record<Role, string> = { read: '', ingest: '', admin: '' };
     beforeAll(async () => {
-      h = await openHarness(kind, { log: capturing });
+      h = await openHarness(kind, { log: capturing, legacyWaitMs: 0 });
       for (const role of ['read', 'ingest', 'admin'] as const) keyOf[role] = await makeKey(h.db.keys, `${role}-key`, role);
     });
     afterAll(async () => {
@@ -191,7 +195,7 @@ describe.each(TEST_DATABASES)('%s', (kind) => {
       await h.request('/upload-files', { method: 'POST' });
       const writes = logLines.slice(from).map((l) => JSON.parse(l)).filter((l) => l.message === 'write');
       expect(writes).toEqual([
-        expect.objectContaining({ key: 'ingest-key', method: 'POST', route: '/departments', status: 202, task_ids: queued.body.task_ids, request_id: null }),
+        expect.objectContaining({ key: 'ingest-key', method: 'POST', route: '/departments', status: 202, task_ids: queued.body.task_ids, request_id: expect.any(String) }),
         expect.objectContaining({ key: 'ingest-key', route: '/api/v1/:table/batch', path: '/api/v1/departments/batch', status: 200, table: 'departments', inserted: 1 }),
         expect.objectContaining({ key: 'anonymous', route: '/upload-files', status: 401 }),
       ]);

@@ -1,6 +1,6 @@
 // PUT /api/v1/files/:name, GET /api/v1/tasks[/:id[/rejects]], POST /api/v1/tasks/:id/retry — in process.
 import { existsSync, readdirSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';

@@ -176,7 +176,7 @@ describe('errors and request ids', () => {
 
   it('/health names the database and the kind of Blob store, never a path', async () => {
     const res = await h.get('/health');
-    expect(res.body).toEqual({ status: 'ok', database: 'sqlite', blob: 'local folder' });
+    expect(res.body).toEqual({ status: 'ok', database: 'sqlite', blob: 'ok' });
     expect(res.text).not.toContain(h.dir);
   });
 });

@@ -34,6 +34,7 @@ async function setup(
   };
   const real = await openLocalFolderStore(join(dir, 'blob'));
   for (const file of Object.values(SAMPLE_FILES)) await copyFile(file, join(dir, 'blob', file.split('/').pop()!));
+  await real.list(); // the store has seen each file once, so the loader's first poll finds them settled
   // A slow Blob container: each file takes a moment to open, so tasks are surely running when we look.
   const blob: BlobStore = opts.slowOpenMs
     ? { ...real, open: async (name, start) => (await new Promise((r) => setTimeout(r, opts.slowOpenMs)), real.open(name, start)) }

@@ -21,7 +21,7 @@ describe('hiredb keys', () => {
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toMatch(KEY_LINE);
     issued.push(res.stdout.trim());
-    expect(res.stderr).toMatch(/API key created .*key_name=ops role=admin/);
+    expect(res.stderr).toMatch(/"msg":"API key created".*"key_name":"ops".*"role":"admin"/);
     expect(res.stderr).not.toContain(res.stdout.trim().slice(4));
     const again = await cli(['keys', 'create', '--role', 'read', '--name', 'bi']);
     expect(again.stdout).toMatch(KEY_LINE);
@@ -56,7 +56,8 @@ describe('hiredb keys', () => {
     expect(table.code, table.stderr).toBe(0);
     const lines = table.stdout.trimEnd().split('\n');
     expect(lines[0].split(/\s+/)).toEqual(['name', 'role', 'created_at', 'last_used_at', 'revoked_at']);
-    expect(lines.slice(2).map((l) => l.split(/\s+/).slice(0, 2))).toEqual([['bi', 'read'], ['ops', 'admin']]);
+    expect(lines.at(-1)).toBe('(2 rows)');
+    expect(lines.slice(2, -1).map((l) => l.split(/\s+/).slice(0, 2))).toEqual([['bi', 'read'], ['ops', 'admin']]);
     expect(lines[2]).toMatch(/^bi\s+read\s+\S+Z\s+never\s+\S+Z$/);
     expect(lines[3]).toMatch(/^ops\s+admin\s+\S+Z\s+never$/);
     const json = await cli(['keys', 'list', '--json']);
@@ -165,6 +166,7 @@ describe('keys made and revoked by the CLI, in a running server', () => {
 
     const { stdout, stderr } = server.output();
     expect(stdout + stderr).not.toContain(key.slice(4));
-    expect(stderr).toMatch(/write key=loader-bot method=POST route=\/api\/v1\/:table\/batch/);
+    const lines = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'write', key: 'loader-bot', method: 'POST', route: '/api/v1/:table/batch' }));
   });
 });

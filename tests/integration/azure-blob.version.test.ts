@@ -1,6 +1,7 @@
 // Azure Blob reads exactly the version queued: every range request is conditional on the queued etag
 // (If-Match) and limited to the queued size, so a blob overwritten under a running task fails that task
 // (HTTP 412) and its new version loads as a task of its own.
+import { isLoadableFileName } from '../../shared/ports/blob-store.port.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,7 @@ async function newContainer(rangeBytes?: number) {
   const store = await openAzureBlobStore({ connectionString: azurite.connectionString, container, rangeBytes });
   const upload = async (name: string, text: string) => {
     await service.getContainerClient(container).getBlockBlobClient(name).upload(text, Buffer.byteLength(text));
-    return (await store.stat(name))!;
+    return isLoadableFileName(name) ? (await store.stat(name))! : null;
   };
   return { store, upload };
 }

@@ -6,10 +6,10 @@ import { dept, job } from '../helpers/db-fixtures.ts';
 import { readMigrations } from '../../shared/adapters/db/migrations.ts';
 
 describe.each(TEST_DATABASES)('Database contract: %s', (kind) => {
-  let t: TestDatabase;
+  let _t: TestDatabase;
   let db: Database;
   useFreshDatabase(kind, (opened) => {
-    t = opened;
+    _t = opened;
     db = opened.db;
   });
 

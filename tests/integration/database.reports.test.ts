@@ -17,10 +17,10 @@ import {
 } from '../helpers/db-fixtures.ts';
 
 describe.each(TEST_DATABASES)('Database contract: %s', (kind) => {
-  let t: TestDatabase;
+  let _t: TestDatabase;
   let db: Database;
   useFreshDatabase(kind, (opened) => {
-    t = opened;
+    _t = opened;
     db = opened.db;
   });
 

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { parse as csvParse } from 'csv-parse/sync';
-import { DEFAULT_MAX_RECORD_BYTES, TRUNCATED_RAW_CHARS, type CsvRecord } from '../../shared/csv/csv-parser.ts';
+import { DEFAULT_MAX_RECORD_BYTES, TRUNCATED_RAW_CHARS, } from '../../shared/csv/csv-parser.ts';
 import { parseCsvText, readRecords, type RecordChunk } from '../../shared/csv/read-records.ts';
 import { cut, fieldsOf, linesOf, parseStrings, readAll, readText, utf8 } from '../helpers/csv.ts';
 

@@ -16,7 +16,7 @@ const modelControl = (s: string) => [...s].some((c) => c.charCodeAt(0) < 0x20 &&
 const modelLoneSurrogate = (s: string) => [...s].some((c) => c.length === 1 && c.charCodeAt(0) >= 0xd800 && c.charCodeAt(0) <= 0xdfff);
 
 /** The reader's inverse of escapeRaw, as a consumer of the rejects would write it. */
-function unescape(s: string): string {
+function unescapeRaw(s: string): string {
   return s.replace(/\\(\\|x([0-9A-F]{2})|u([0-9A-F]{4}))/g, (_, all, x, u) =>
     all === '\\' ? '\\' : x ? String.fromCharCode(0xdc00 + parseInt(x, 16)) : String.fromCharCode(parseInt(u, 16)),
   );
@@ -43,7 +43,7 @@ describe('row rules: properties', () => {
         if (!needsEscape(s)) expect(e).toBe(s);
         else {
           expect(needsEscape(e)).toBe(false);
-          expect(unescape(e)).toBe(s);
+          expect(unescapeRaw(e)).toBe(s);
         }
       }),
       { numRuns: 5000 },

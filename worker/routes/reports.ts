@@ -23,7 +23,7 @@ export async function answerReport(c: Context, deps: AppDeps, name: string) {
   c.header('cache-control', 'no-cache');
   c.header('vary', 'Accept');
   const ifNoneMatch = c.req.header('if-none-match');
-  if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*')) return c.body(null, 304);
+  if (ifNoneMatch?.split(',').some((t) => t.trim() === etag || t.trim() === '*')) return c.body(null, 304);
   if (format === 'csv') {
     // The neutralised CSV is what BI tools fetch again and again, so it is the one kept with the report.
     const csv = raw ? reportToCsv(report.rows, REPORT_COLUMNS[name], { raw }) : (report.body.csv ??= reportToCsv(report.rows, REPORT_COLUMNS[name]));

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { COLUMNS, TABLES, type DimensionTable, type RowOf, type TableName } from '../../domain/tables.ts';
-import type { NewTask, Task } from '../../domain/task.ts';
+import type { NewTask } from '../../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../../domain/reports.ts';
 import { yearBounds } from '../../domain/reports.ts';
 import { TransientError } from '../../domain/errors.ts';
