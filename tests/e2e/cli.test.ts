@@ -140,7 +140,8 @@ describe('load, rejects, report and tasks on one database', () => {
     const cli = (args: string[]) => runCli(args, { env: own.env, cwd: own.dir });
     try {
       for (let i = 0; i < 2; i++) {
-        const load = await cli(['load', SAMPLE_FILES.departments, SAMPLE_FILES.jobs, SAMPLE_FILES.hired_employees, '--json']);
+        const again = i > 0 ? ['--restart'] : [];
+        const load = await cli(['load', SAMPLE_FILES.departments, SAMPLE_FILES.jobs, SAMPLE_FILES.hired_employees, '--json', ...again]);
         expect(load.code, load.stderr).toBe(0);
       }
       const res = await cli(['tasks', '--json']);

@@ -82,7 +82,7 @@ it('a file copied into the Blob folder in chunks is loaded once, complete, with 
       if (end === full.length) break;
       // The pause: until the loader has polled and seen the file at this size (or, without the stability
       // rule, queued this partial version).
-      const seen = `file=hired_employees.csv size=${written}`;
+      const seen = `"file":"hired_employees.csv","size":${written}`;
       await waitFor(`the loader to poll the file at ${written} bytes`, async () =>
         server.output().stderr.includes(seen) || tasksOf(h).some((t) => t.file_version.startsWith(`${written}-`)) ? true : undefined,
       20_000, 10);
