@@ -14,9 +14,9 @@ ON CONFLICT (name) DO NOTHING RETURNING ${SHOWN}`,
   any: 'SELECT 1 FROM api_keys LIMIT 1',
 } as const;
 
-/** The api_keys table on PostgreSQL. */
-export function postgresApiKeys(pool: pg.Pool): ApiKeyRepository {
-  const rows = async (text: string, values?: unknown[]) => (await pool.query(text, values)).rows;
+/** The api_keys table on PostgreSQL, through the adapter's `query` (bounded, driver errors translated). */
+export function postgresApiKeys(query: (text: string, values?: unknown[]) => Promise<pg.QueryResult>): ApiKeyRepository {
+  const rows = async (text: string, values?: unknown[]) => (await query(text, values)).rows;
   return {
     async create({ name, role, keyHash, now }) {
       const [row] = await rows(API_KEY_SQL.create, [name, role, keyHash, now]);
@@ -34,7 +34,7 @@ export function postgresApiKeys(pool: pg.Pool): ApiKeyRepository {
       return row ? storedApiKeyFromRecord(row) : null;
     },
     async touch(name, now) {
-      await pool.query(API_KEY_SQL.touch, [name, now]);
+      await query(API_KEY_SQL.touch, [name, now]);
     },
     async any() {
       return (await rows(API_KEY_SQL.any)).length > 0;

@@ -387,6 +387,6 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
     },
     tasks,
     reports,
-    keys: postgresApiKeys(pool),
+    keys: postgresApiKeys(query),
   };
 }
