@@ -15,6 +15,10 @@ import { createApp } from '../../worker/app.ts';
  */
 const EXPECTED: Record<string, 'open' | 'report' | Role> = {
   'GET /health': 'open',
+  'GET /': 'open',
+  'GET /assets/:name': 'open',
+  'GET /docs': 'open',
+  'GET /openapi.json': 'open',
   'POST /upload-files': 'ingest',
   'POST /departments': 'ingest',
   'POST /jobs': 'ingest',

@@ -9,6 +9,11 @@ export type Access = Role | 'open' | 'report';
 
 export const ACCESS_RULES: Readonly<Record<string, Access>> = {
   'GET /health': 'open',
+  // The dashboard, its files and the API's description hold no data: the page asks for a key itself
+  'GET /': 'open',
+  'GET /assets/:name': 'open',
+  'GET /docs': 'open',
+  'GET /openapi.json': 'open',
   // The original API
   'POST /upload-files': 'ingest',
   'POST /departments': 'ingest',
