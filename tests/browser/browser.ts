@@ -37,5 +37,9 @@ export function watchPage(page: Page): { problems: string[] } {
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);
   });
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  // Whatever the page's Content-Security-Policy blocks is a problem too (scripts, styles, images, calls).
+  void page.addInitScript(() =>
+    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP blocked ${e.effectiveDirective}: ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`)),
+  );
   return { problems };
 }

@@ -26,11 +26,19 @@ it('shows every operation of /openapi.json, loading nothing from another origin'
   page.on('request', (r) => origins.add(new URL(r.url()).origin));
   await page.goto(`${server.url}/docs`);
   await page.locator('.opblock').first().waitFor();
+  const answer = await page.request.get(`${server.url}/docs`);
+  expect(answer.headers()['content-security-policy']).toBe(
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  );
   const doc = (await http(`${server.url}/openapi.json`)).body as { paths: Record<string, Record<string, unknown>> };
   const operations = Object.values(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
   expect(await page.locator('.opblock').count()).toBe(operations);
   expect(await page.locator('.opblock-summary-path', { hasText: '/api/v1/tasks/{id}/rejects' }).count()).toBe(1);
   expect([...origins]).toEqual([server.url]);
+  // An operation opened shows its parameters and response schemas, within the page's policy.
+  await page.locator('.opblock-summary-path', { hasText: '/api/v1/tasks/{id}/rejects' }).click();
+  await page.locator('.opblock.is-open .parameters').waitFor();
+  await page.locator('.opblock.is-open .responses-table').waitFor();
   await screenshot(page, 'docs');
   expect(problems).toEqual([]);
 });

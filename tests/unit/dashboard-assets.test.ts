@@ -62,4 +62,16 @@ describe('serving them', () => {
     const init = Object.entries(ASSETS).find(([n]) => n.startsWith('docs.'))![1].body;
     expect(init).toContain('/openapi.json');
   });
+
+  it('gives the two pages a policy that lets them load their own files, and everything else none', async () => {
+    const page = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    const api = "default-src 'none'; frame-ancestors 'none'";
+    const csp = async (path: string, accept?: string) => (await h.get(path, accept ? { accept } : undefined)).headers.get('content-security-policy');
+    expect(await csp('/', 'text/html')).toBe(page);
+    expect(await csp('/docs')).toBe(page);
+    expect(await csp('/')).toBe(api);
+    expect(await csp(`/assets/${Object.keys(ASSETS)[0]}`)).toBe(api);
+    for (const path of ['/openapi.json', '/health', '/api/v1/tasks', '/api/v1/reports/hired-by-quarter', '/no/such/route']) expect(await csp(path), path).toBe(api);
+    for (const path of ['/', '/docs']) expect((await h.get(path, { accept: 'text/html' })).headers.get('x-frame-options'), path).toBe('DENY');
+  });
 });

@@ -8,6 +8,8 @@ import { openHarness, type Harness } from '../api/harness.ts';
 import { createApp } from '../../worker/app.ts';
 import { openApiPath } from '../../worker/openapi/document.ts';
 import { silentLogger } from '../../shared/platform/logger.ts';
+import { STATUS_OF } from '../../worker/http-error.ts';
+import { accessOf } from '../../worker/auth/access-rules.ts';
 
 let h: Harness;
 let doc: any;
@@ -70,6 +72,30 @@ describe('GET /openapi.json', () => {
     expect(doc.paths['/api/v1/tasks'].get.responses['401']).toBeDefined();
   });
 
+  it('lists exactly the error codes the API answers with, each with its status, and request_id as required', () => {
+    const error = doc.components.schemas.ErrorBody.properties.error;
+    // STATUS_OF is typed Record<ErrorCode, status>: it holds every member of the ErrorCode union.
+    expect([...error.properties.code.enum].sort()).toEqual(Object.keys(STATUS_OF).sort());
+    for (const [code, status] of Object.entries(STATUS_OF)) expect(error.properties.code.description).toContain(`${code} (${status}):`);
+    expect(error.required).toEqual(['code', 'message', 'request_id']);
+  });
+
+  it('asks for a key exactly where the access rules do, and names the role', () => {
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const access = accessOf(method.toUpperCase(), path.replace(/\{(\w+)\}/g, ':$1'));
+        expect(access, `${method} ${path} has an access rule`).toBeDefined();
+        if (access === 'open') expect(op.security, `${method} ${path}`).toEqual([]);
+        else {
+          expect(op.security, `${method} ${path}`).toBeUndefined();
+          expect(op.responses['401'], `${method} ${path}`).toBeDefined();
+        }
+      }
+    }
+    expect(doc.paths['/api/v1/keys'].post.description).toContain('role admin');
+    expect(doc.paths['/api/v1/files/{name}'].put.description).toContain('role ingest');
+  });
+
   it('matches what the API answers: a task view and a report validate against their schemas', async () => {
     await h.copySampleIntoBlob();
     h.startLoader();
@@ -87,5 +113,21 @@ describe('GET /openapi.json', () => {
     check('Health', (await h.get('/health')).body);
     check('Home', (await h.get('/')).body);
     check('ErrorBody', (await h.get('/api/v1/tasks/99999')).body);
+
+    const post = (body: unknown) => h.app.request('/api/v1/keys', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const created = await post({ name: 'viewer', role: 'read' });
+    expect(created.status).toBe(201);
+    check('ApiKeyCreated', await created.json());
+    const admin = await post({ name: 'ops', role: 'admin' });
+    const { key } = (await admin.json()) as { key: string };
+    const auth = { authorization: `Bearer ${key}` };
+    check('ApiKeyList', await (await h.app.request('/api/v1/keys', { headers: auth })).json());
+    check('ApiKey', await (await h.app.request('/api/v1/keys/viewer', { method: 'DELETE', headers: auth })).json());
+    const taken = await h.app.request('/api/v1/keys', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'viewer', role: 'read' }) });
+    expect(taken.status).toBe(409);
+    check('ErrorBody', await taken.json());
+    const refused = await h.app.request('/api/v1/tasks');
+    expect(refused.status).toBe(401);
+    check('ErrorBody', await refused.json());
   });
 });

@@ -1,8 +1,9 @@
 /** Builds the OpenAPI 3.1 document from the route registry and the valibot schemas. */
 import { toJsonSchemaDefs } from '@valibot/to-json-schema';
 import { VERSION } from '../../shared/version.ts';
-import { ROUTES, type ResponseDoc, type RouteDoc } from './routes.ts';
+import { ROUTE_TAGS, ROUTES, type ResponseDoc, type RouteDoc } from './routes.ts';
 import { SCHEMAS } from './schemas.ts';
+import { accessOf, type Access } from '../auth/access-rules.ts';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
@@ -22,9 +23,19 @@ function response(doc: ResponseDoc) {
   };
 }
 
+/** What the access rules say about a route, for a reader of the document. */
+function accessNote(access: Access | undefined): string {
+  if (access === 'open') return 'Needs no API key.';
+  if (access === 'report') return 'Needs a key with role read or above once keys exist, unless HIREDB_PUBLIC_REPORTS=true.';
+  if (access === undefined) return 'Refused to every key (no access rule).';
+  return `Needs a key with role ${access} or above once keys exist.`;
+}
+
 function operation(route: RouteDoc) {
+  const access = accessOf(route.method, route.path);
+  const secured = access !== 'open';
   const responses: Record<string, unknown> = Object.fromEntries(Object.entries(route.responses).map(([status, doc]) => [status, response(doc)]));
-  if (route.secured) {
+  if (secured) {
     responses['401'] ??= { $ref: '#/components/responses/AuthRequired' };
     responses['403'] ??= { $ref: '#/components/responses/Forbidden' };
   }
@@ -42,11 +53,11 @@ function operation(route: RouteDoc) {
     operationId: `${route.method.toLowerCase()}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, ch: string | undefined) => (ch ?? '').toUpperCase()) || 'Root'}`,
     tags: [route.tag],
     summary: route.summary,
-    ...(route.description && { description: route.description }),
+    description: [route.description, accessNote(access)].filter(Boolean).join(' '),
     ...(route.params && { parameters: route.params.map((p) => ({ name: p.name, in: p.in, required: p.in === 'path' || !!p.required, description: p.description, schema: p.schema })) }),
     ...(body && { requestBody: body }),
     responses,
-    ...(!route.secured && { security: [] }),
+    ...(!secured && { security: [] }),
   };
 }
 
@@ -65,7 +76,7 @@ export function buildOpenApi(routes: RouteDoc[] = ROUTES) {
         'Loads HR CSV files (departments, jobs, hired_employees) into SQL, accepts batch inserts and serves hiring reports. ' +
         'Errors are `{"error": {"code", "message", "request_id"}}`; every load and batch answers processed = inserted + already_exists + rejected.',
     },
-    tags: ['Batch', 'Files', 'Tasks', 'Reports', 'Original API', 'Service'].map((name) => ({ name })),
+    tags: ROUTE_TAGS.map((name) => ({ name })),
     // A loopback server with no key yet is open, hence the empty alternative.
     security: [{ bearer: [] }, { apiKey: [] }, {}],
     paths,

@@ -1,6 +1,7 @@
 /**
  * The documentation of every route the app registers, one entry per method and path (Hono's `:param`
  * syntax, as in `app.routes`). A test fails when the app has a route this list lacks, or the reverse.
+ * Who may call each route is not repeated here: the document reads it from the access rules.
  */
 import type { SchemaName } from './schemas.ts';
 
@@ -22,14 +23,15 @@ export interface ResponseDoc {
   headers?: Record<string, string>;
 }
 
+export const ROUTE_TAGS = ['Batch', 'Files', 'Tasks', 'Reports', 'Keys', 'Original API', 'Service'] as const;
+export type RouteTag = (typeof ROUTE_TAGS)[number];
+
 export interface RouteDoc {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
-  tag: 'Batch' | 'Files' | 'Tasks' | 'Reports' | 'Original API' | 'Service';
+  tag: RouteTag;
   summary: string;
   description?: string;
-  /** False for routes anyone may call (health, the dashboard, its assets, the docs). */
-  secured: boolean;
   params?: ParamDoc[];
   body?: { json?: SchemaName; csv?: boolean; binary?: boolean; description: string };
   responses: Record<number, ResponseDoc>;
@@ -68,25 +70,25 @@ export const ROUTES: RouteDoc[] = [
     tag: 'Service',
     summary: 'The dashboard for browsers; the API index for programs',
     description: 'Accept: text/html answers the dashboard page; anything else the JSON index with links.',
-    secured: false,
+   
     responses: { 200: { description: 'the index, or the dashboard page', json: 'Home', html: true } },
   },
-  { method: 'GET', path: '/health', tag: 'Service', summary: 'Liveness and the adapters in use', secured: false, responses: { 200: { description: 'up', json: 'Health' } } },
+  { method: 'GET', path: '/health', tag: 'Service', summary: 'Liveness and the adapters in use', responses: { 200: { description: 'up', json: 'Health' } } },
   {
     method: 'GET',
     path: '/openapi.json',
     tag: 'Service',
     summary: 'This document (OpenAPI 3.1)',
-    secured: false,
+   
     responses: { 200: { description: 'the OpenAPI document', media: 'application/json' } },
   },
-  { method: 'GET', path: '/docs', tag: 'Service', summary: 'Interactive API reference (Swagger UI)', secured: false, responses: { 200: { description: 'the page', html: true } } },
+  { method: 'GET', path: '/docs', tag: 'Service', summary: 'Interactive API reference (Swagger UI)', responses: { 200: { description: 'the page', html: true } } },
   {
     method: 'GET',
     path: '/assets/:name',
     tag: 'Service',
     summary: 'A static file of the dashboard or the docs, by content-hashed name (cached for a year)',
-    secured: false,
+   
     params: [{ name: 'name', in: 'path', required: true, description: 'file name with its content hash', schema: { type: 'string' } }],
     responses: { 200: { description: 'the file (JavaScript or CSS)', media: 'text/javascript', headers: { 'cache-control': 'public, max-age=31536000, immutable' } }, 404: notFound },
   },
@@ -96,7 +98,7 @@ export const ROUTES: RouteDoc[] = [
     path: '/api/v1/:table/batch',
     tag: 'Batch',
     summary: 'Insert 1 to 1000 rows in one transaction',
-    secured: true,
+   
     params: [
       { name: 'table', in: 'path', required: true, description: 'the table', schema: { type: 'string', enum: ['departments', 'jobs', 'hired-employees'] } },
       { name: 'mode', in: 'query', description: 'partial inserts the valid rows; atomic inserts nothing when any row is rejected', schema: { type: 'string', enum: ['partial', 'atomic'], default: 'partial' } },
@@ -116,19 +118,19 @@ export const ROUTES: RouteDoc[] = [
     path: '/api/v1/files/:name',
     tag: 'Files',
     summary: 'Store a CSV file in the Blob container and queue its load',
-    secured: true,
+   
     params: [{ name: 'name', in: 'path', required: true, description: 'departments*.csv, jobs*.csv or hired_employees*.csv', schema: { type: 'string' } }],
     body: { csv: true, binary: true, description: 'the file, streamed' },
     responses: { 202: { description: 'stored; the task that loads it', json: 'UploadAccepted' }, 400: bad },
   },
-  { method: 'GET', path: '/api/v1/tasks', tag: 'Tasks', summary: 'Tasks, newest first', secured: true, params: [limit, offset], responses: { 200: { description: 'a page of tasks', json: 'TaskList' }, 400: bad } },
-  { method: 'GET', path: '/api/v1/tasks/:id', tag: 'Tasks', summary: 'One task: status, progress, pace, summary, timings, error', secured: true, params: [taskId], responses: { 200: { description: 'the task', json: 'TaskView' }, 400: bad, 404: notFound } },
+  { method: 'GET', path: '/api/v1/tasks', tag: 'Tasks', summary: 'Tasks, newest first', params: [limit, offset], responses: { 200: { description: 'a page of tasks', json: 'TaskList' }, 400: bad } },
+  { method: 'GET', path: '/api/v1/tasks/:id', tag: 'Tasks', summary: 'One task: status, progress, pace, summary, timings, error', params: [taskId], responses: { 200: { description: 'the task', json: 'TaskView' }, 400: bad, 404: notFound } },
   {
     method: 'GET',
     path: '/api/v1/tasks/:id/rejects',
     tag: 'Tasks',
     summary: 'The records a task rejected, paged; all of them as CSV',
-    secured: true,
+   
     params: [taskId, limit, offset, format],
     responses: { 200: { description: 'a page of rejects, or all as CSV', json: 'RejectPage', csv: true }, 400: bad, 404: notFound },
   },
@@ -137,20 +139,53 @@ export const ROUTES: RouteDoc[] = [
     path: '/api/v1/tasks/:id/retry',
     tag: 'Tasks',
     summary: 'Queue a failed task again; it resumes from its checkpoint',
-    secured: true,
+   
     params: [taskId],
     responses: { 202: { description: 'queued again', json: 'TaskView' }, 404: notFound, 409: { description: 'the task is not failed', json: 'ErrorBody' } },
   },
-  { method: 'GET', path: '/api/v1/reports/:name', tag: 'Reports', summary: 'A hiring report', secured: true, params: [reportName, year, format], responses: reportResponses('Report') },
+  { method: 'GET', path: '/api/v1/reports/:name', tag: 'Reports', summary: 'A hiring report', params: [reportName, year, format], responses: reportResponses('Report') },
 
-  { method: 'POST', path: '/departments', tag: 'Original API', summary: 'Load departments.csv from Blob and wait for it', secured: true, responses: legacyLoad },
-  { method: 'POST', path: '/jobs', tag: 'Original API', summary: 'Load jobs.csv from Blob and wait for it', secured: true, responses: legacyLoad },
+  {
+    method: 'GET',
+    path: '/api/v1/keys',
+    tag: 'Keys',
+    summary: 'Every API key: name, role, creation, last use and revocation times (never the key or its hash)',
+   
+    responses: { 200: { description: 'the keys, revoked ones included', json: 'ApiKeyList' } },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/keys',
+    tag: 'Keys',
+    summary: 'Create a key; the answer holds the key, shown this once',
+   
+    body: { json: 'ApiKeyRequest', description: 'the name (never reused) and the role of the new key' },
+    responses: {
+      201: { description: 'created: the key and its record', json: 'ApiKeyCreated', headers: { 'cache-control': 'no-store' } },
+      400: bad,
+      409: { description: 'a key with this name exists, revoked or not (CONFLICT)', json: 'ErrorBody' },
+      413: { description: 'body over 4 KiB (BODY_TOO_LARGE)', json: 'ErrorBody' },
+      415: { description: 'not application/json (UNSUPPORTED_MEDIA_TYPE)', json: 'ErrorBody' },
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/v1/keys/:name',
+    tag: 'Keys',
+    summary: 'Revoke a key; every process refuses it within 5 seconds. Its name stays taken',
+   
+    params: [{ name: 'name', in: 'path', required: true, description: 'the key name', schema: { type: 'string' } }],
+    responses: { 200: { description: 'the revoked key', json: 'ApiKey' }, 404: notFound },
+  },
+
+  { method: 'POST', path: '/departments', tag: 'Original API', summary: 'Load departments.csv from Blob and wait for it', responses: legacyLoad },
+  { method: 'POST', path: '/jobs', tag: 'Original API', summary: 'Load jobs.csv from Blob and wait for it', responses: legacyLoad },
   {
     method: 'POST',
     path: '/upload-files',
     tag: 'Original API',
     summary: 'Load both dimension files, then hired_employees.csv page by page',
-    secured: true,
+   
     params: [sliceStart, sliceLimit],
     responses: { ...legacyLoad, 200: { description: 'one summary per file, and per page of hired_employees', json: 'LegacyUploadFiles' }, 400: bad },
   },
@@ -159,11 +194,11 @@ export const ROUTES: RouteDoc[] = [
     path: '/upload-hired-employees',
     tag: 'Original API',
     summary: 'Load rows start..start+limit-1 of hired_employees.csv in the background',
-    secured: true,
+   
     params: [sliceStart, sliceLimit],
     responses: { 202: { description: 'accepted', json: 'LegacySliceAccepted' }, 400: bad, 404: notFound },
   },
-  { method: 'GET', path: '/task-list', tag: 'Original API', summary: 'Finished tasks, Celery style', secured: true, responses: { 200: { description: 'finished tasks', json: 'LegacyTaskList' } } },
-  { method: 'GET', path: '/task-status/:id', tag: 'Original API', summary: 'The task view of /api/v1/tasks/{id}', secured: true, params: [taskId], responses: { 200: { description: 'the task', json: 'TaskView' }, 400: bad, 404: notFound } },
-  { method: 'GET', path: '/report/:name', tag: 'Original API', summary: 'A hiring report (same as /api/v1/reports/{name})', secured: true, params: [reportName, year, format], responses: reportResponses('Report') },
+  { method: 'GET', path: '/task-list', tag: 'Original API', summary: 'Finished tasks, Celery style', responses: { 200: { description: 'finished tasks', json: 'LegacyTaskList' } } },
+  { method: 'GET', path: '/task-status/:id', tag: 'Original API', summary: 'The task view of /api/v1/tasks/{id}', params: [taskId], responses: { 200: { description: 'the task', json: 'TaskView' }, 400: bad, 404: notFound } },
+  { method: 'GET', path: '/report/:name', tag: 'Original API', summary: 'A hiring report (same as /api/v1/reports/{name})', params: [reportName, year, format], responses: reportResponses('Report') },
 ];

@@ -3,33 +3,49 @@
  * OpenAPI document. Each is named; the document lists them under components.schemas.
  */
 import * as v from 'valibot';
+import type { ErrorCode } from '../../shared/domain/errors.ts';
+import { KEY_FORMAT, KEY_NAME_FORMAT } from '../../shared/service/api-keys.ts';
+import { STATUS_OF } from '../http-error.ts';
 
 const count = v.pipe(v.number(), v.integer(), v.minValue(0));
 const iso = v.nullable(v.pipe(v.string(), v.isoTimestamp()));
 
-/** Stable error codes the API answers with, and when. */
-export const ERROR_CODES = {
-  BAD_PARAMETER: 'a query or path parameter is malformed or out of range (400)',
-  BAD_JSON: 'the body is not JSON, or not an array of row objects (400)',
-  BAD_BATCH_SIZE: 'a batch with 0 or more than 1000 rows (400)',
-  BAD_FILE_NAME: 'an upload name with a path, or matching no table (400)',
-  EMPTY_BODY: 'an upload with no bytes (400)',
-  AUTH_REQUIRED: 'no API key, or an unknown one (401)',
-  FORBIDDEN: "the key's role does not allow this, or a cross-site write (403)",
-  NOT_FOUND: 'no such route, task, table, report or file (404)',
-  METHOD_NOT_ALLOWED: 'the path does not take this method; see Allow (405)',
-  NOT_FAILED: 'only a failed task can be retried (409)',
-  TOO_LARGE: 'a body over the size limit (413)',
-  UNSUPPORTED_MEDIA_TYPE: 'a batch body that is neither application/json nor text/csv (415)',
-  LOAD_FAILED: 'an original-API load whose task failed (422)',
-  INTERNAL: 'an unexpected failure; the details are in the log under the request id (500)',
-} as const;
+/**
+ * When each stable error code is answered. Typed by the domain's ErrorCode union, so a code added there
+ * (or removed) fails the type check until it is described here; the HTTP status comes from the one table.
+ */
+const WHEN: Record<ErrorCode, string> = {
+  BAD_PARAMETER: 'a query or path parameter, or a field of a small JSON body, is malformed or out of range',
+  BAD_JSON: 'the body is not JSON, or not an array of row objects',
+  BAD_BATCH_SIZE: 'a batch with 0 or more than 1000 rows',
+  INVALID_NAME: 'an upload name with a path, with characters outside the allowed set, or matching no table',
+  EMPTY_BODY: 'an upload with no bytes',
+  UPLOAD_ABORTED: 'the client stopped sending the body; nothing was stored',
+  LOAD_FAILED: 'an original-API load whose task failed',
+  AUTH_REQUIRED: 'no API key, or an unknown or revoked one (with WWW-Authenticate)',
+  FORBIDDEN: "the key's role does not allow this, or a cross-site write",
+  NOT_FOUND: 'no such route, task, table, report, file, asset or key',
+  METHOD_NOT_ALLOWED: 'the path does not take this method; see Allow',
+  REQUEST_TIMEOUT: 'the request headers or body arrived too slowly',
+  CONFLICT: 'the state does not allow it: a retry of a task that is not failed, a key name already used',
+  BODY_TOO_LARGE: 'a body over the size limit',
+  UNSUPPORTED_MEDIA_TYPE: 'a body in a media type the route does not take',
+  MISDIRECTED_REQUEST: 'a Host header this server does not answer for',
+  TRANSIENT: 'the database or the Blob store is unavailable right now; nothing was written (with Retry-After)',
+  INTERNAL: 'an unexpected failure; the details are in the log under the request id',
+};
+
+/** Every error code, in the order of the status table. */
+export const ERROR_CODES = Object.keys(STATUS_OF) as ErrorCode[];
+
+/** `CODE (status): when` for each code, as the error body's documentation lists them. */
+export const ERROR_CODE_DOCS: string[] = ERROR_CODES.map((code) => `${code} (${STATUS_OF[code]}): ${WHEN[code]}`);
 
 export const ErrorBody = v.object({
   error: v.object({
-    code: v.pipe(v.string(), v.description(Object.entries(ERROR_CODES).map(([code, when]) => `${code}: ${when}`).join('; '))),
+    code: v.pipe(v.picklist(ERROR_CODES), v.description(ERROR_CODE_DOCS.join('; '))),
     message: v.pipe(v.string(), v.description('names the row, the field or the parameter, and the rule')),
-    request_id: v.optional(v.string()),
+    request_id: v.pipe(v.string(), v.description('the X-Request-Id of this answer; the log holds it too')),
   }),
 });
 
@@ -117,6 +133,21 @@ export const LegacyTaskList = v.array(
   }),
 );
 
+export const ApiKeyRole = v.pipe(v.picklist(['read', 'ingest', 'admin']), v.description('each role includes the ones before it'));
+export const ApiKey = v.object({
+  name: v.pipe(v.string(), v.regex(KEY_NAME_FORMAT)),
+  role: ApiKeyRole,
+  created_at: v.pipe(v.string(), v.isoTimestamp()),
+  last_used_at: v.pipe(iso, v.description('written at most once a minute per key and process')),
+  revoked_at: iso,
+});
+export const ApiKeyList = v.object({ keys: v.array(ApiKey) });
+export const ApiKeyRequest = v.object({ name: v.pipe(v.string(), v.regex(KEY_NAME_FORMAT), v.description('1 to 64 of A-Z a-z 0-9 . _ -, never reused')), role: ApiKeyRole });
+export const ApiKeyCreated = v.object({
+  ...ApiKey.entries,
+  key: v.pipe(v.string(), v.regex(KEY_FORMAT), v.description('the key itself, shown this once; the database keeps only its SHA-256')),
+});
+
 /** Every schema the document names, by its component name. */
 export const SCHEMAS = {
   ErrorBody,
@@ -140,5 +171,10 @@ export const SCHEMAS = {
   LegacyUploadFiles,
   LegacySliceAccepted,
   LegacyTaskList,
+  ApiKeyRole,
+  ApiKey,
+  ApiKeyList,
+  ApiKeyRequest,
+  ApiKeyCreated,
 };
 export type SchemaName = keyof typeof SCHEMAS;

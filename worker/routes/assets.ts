@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { ASSETS, DOCS_HTML } from '../dashboard/assets.generated.ts';
 import { HireDbError } from '../../shared/domain/errors.ts';
 import { quoteInput } from '../../shared/domain/quote-input.ts';
+import { PAGE_CSP } from '../middleware/security-headers.ts';
 
 /** `GET /assets/:name` (the dashboard's and the docs' files, content-hashed, cached for a year) and `GET /docs`. */
 export function assetRoutes() {
@@ -15,6 +16,6 @@ export function assetRoutes() {
       'x-content-type-options': 'nosniff',
     });
   });
-  app.get('/docs', (c) => c.html(DOCS_HTML, 200, { 'cache-control': 'no-cache' }));
+  app.get('/docs', (c) => c.html(DOCS_HTML, 200, { 'cache-control': 'no-cache', 'content-security-policy': PAGE_CSP }));
   return app;
 }

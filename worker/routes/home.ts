@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { VERSION } from '../../shared/version.ts';
 import { DASHBOARD_HTML } from '../dashboard/assets.generated.ts';
+import { PAGE_CSP } from '../middleware/security-headers.ts';
 
 const LINKS = {
   health: '/health',
@@ -18,7 +19,7 @@ export function homeRoutes() {
   const app = new Hono();
   app.get('/', (c) => {
     const message = 'Welcome to HireDB: HR history loaded from CSV into SQL, batch inserts and hiring reports.';
-    if ((c.req.header('accept') ?? '').includes('text/html')) return c.html(DASHBOARD_HTML, 200, { 'cache-control': 'no-cache', vary: 'Accept' });
+    if ((c.req.header('accept') ?? '').includes('text/html')) return c.html(DASHBOARD_HTML, 200, { 'cache-control': 'no-cache', vary: 'Accept', 'content-security-policy': PAGE_CSP });
     return c.json({ name: 'HireDB', version: VERSION, message, links: LINKS });
   });
   return app;

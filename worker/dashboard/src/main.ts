@@ -1,5 +1,5 @@
 // The dashboard's entry: hash routes (#/loads, #/rejects/:id, #/reports/:year) and the API-key form.
-import { apiKey, whenAuthNeeded } from './api.ts';
+import { apiKey, whenKeyNeeded } from './api.ts';
 import { byId, notice } from './dom.ts';
 import { hideLoads, showLoads } from './loads.ts';
 import { setUpRejects, showRejects } from './rejects.ts';
@@ -27,7 +27,9 @@ function route() {
 function setUpKeyForm() {
   const form = byId<HTMLFormElement>('key-form');
   const input = byId<HTMLInputElement>('api-key');
-  whenAuthNeeded(() => {
+  whenKeyNeeded((why) => {
+    byId('key-why').textContent = why;
+    byId('key-close').hidden = !apiKey.get();
     if (!form.hidden) return;
     form.hidden = false;
     input.focus();
@@ -39,9 +41,13 @@ function setUpKeyForm() {
     form.hidden = true;
     route();
   });
+  byId('key-close').addEventListener('click', () => {
+    form.hidden = true;
+  });
   byId('key-forget').addEventListener('click', () => {
     apiKey.clear();
     input.value = '';
+    route();
   });
 }
 
