@@ -10,8 +10,8 @@ import { runReport } from '../shared/service/run-report.ts';
 import { ENCODINGS, isEncoding, type Encoding } from '../shared/csv/decode.ts';
 import { VERSION } from '../shared/version.ts';
 import type { Database } from '../shared/ports/database.port.ts';
-import { printRejects, printTable } from './cli-output.ts';
-import { CliError, loadFiles } from './cli-load.ts';
+import { printLoadSummary, printRejects, printTable } from './cli-output.ts';
+import { CliError, loadedFile, loadFiles } from './cli-load.ts';
 import { runServer } from './serve.ts';
 import { runKeys } from './cli-keys.ts';
 import { rejectsCsv } from '../shared/service/reject-pages.ts';
@@ -94,8 +94,8 @@ const COMMANDS: Record<string, Command> = {
           encoding: (encoding as Encoding | undefined) ?? config.loadEncoding,
           maxRecordBytes: config.maxRecordBytes,
         });
-        if (values.json) for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
-        else printTable(results as never, ['file', 'table', 'task_id', 'processed', 'inserted', 'already_exists', 'rejected']);
+        if (values.json) for (const r of results) process.stdout.write(JSON.stringify(loadedFile(r)) + '\n');
+        else printLoadSummary(results);
         return 0;
       });
     },
@@ -215,7 +215,7 @@ function commandHelp(name: string, c: Command): string {
 }
 
 function parseCommandArgs(name: string, c: Command, argv: string[]) {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...c.options, help: { type: 'boolean', short: 'h' } } });
   } catch (e) {
