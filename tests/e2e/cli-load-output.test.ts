@@ -2,7 +2,7 @@
 // on a pipe and on a terminal (util-linux `script` gives the process a pseudo-terminal of 60 columns).
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { printLoadSummary, progressBar, renderProgress, type LoadSummaryRow } from '../../loader/cli-output.ts';
+import { printLoadSummary, progressBar, renderProgress, type LoadSummaryRow } from '../../loader/cli/output.ts';
 import { HIREDB_BIN, REPO_DIR, runCli, tempHome } from '../helpers/processes.ts';
 import { SAMPLE_FILES } from '../helpers/sample.ts';
 

@@ -1,6 +1,6 @@
-import type { Database } from '../shared/ports/database.port.ts';
-import type { Reject } from '../shared/domain/reasons.ts';
-import { eachReject } from '../shared/service/reject-pages.ts';
+import type { Database } from '../../shared/ports/database.port.ts';
+import type { Reject } from '../../shared/domain/reasons.ts';
+import { eachReject } from '../../shared/service/reject-pages.ts';
 
 /** Terminal output helpers for the CLI: aligned tables, the load summary and its progress line. */
 export function printTable(rows: Record<string, unknown>[], columns: readonly string[], out = process.stdout): void {

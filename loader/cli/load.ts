@@ -1,13 +1,13 @@
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { TABLES, tableForFile, type TableName } from '../shared/domain/tables.ts';
-import type { Task } from '../shared/domain/task.ts';
-import type { Database } from '../shared/ports/database.port.ts';
-import { openFileRange } from '../shared/adapters/blob/file-range.ts';
-import { enqueueFile } from '../shared/service/enqueue-file.ts';
-import { runTask, type RunTaskOptions } from '../shared/service/run-task.ts';
-import type { RetryOptions } from '../shared/service/retry.ts';
-import { progressBar } from './cli-output.ts';
+import { TABLES, tableForFile, type TableName } from '../../shared/domain/tables.ts';
+import type { Task } from '../../shared/domain/task.ts';
+import type { Database } from '../../shared/ports/database.port.ts';
+import { openFileRange } from '../../shared/adapters/blob/file-range.ts';
+import { enqueueFile } from '../../shared/service/enqueue-file.ts';
+import { runTask, type RunTaskOptions } from '../../shared/service/run-task.ts';
+import type { RetryOptions } from '../../shared/service/retry.ts';
+import { progressBar } from './output.ts';
 
 export interface LoadedFile {
   file: string;
