@@ -10,4 +10,4 @@ if (['load', 'loader', 'rejects'].includes(process.argv[2]) && !process.execArgv
   v8.setFlagsFromString('--max-old-space-size=128');
 }
 register();
-await import('../loader/cli.ts');
+await import('../loader/cli/main.ts');

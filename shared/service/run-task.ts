@@ -34,8 +34,8 @@ export interface RunTaskOptions {
    * release or end.
    */
   signal?: AbortSignal;
-  /** Called after each committed batch with how far the task has come. */
-  onProgress?: (progress: { taskId: number; line: number; bytesRead: number; bytesTotal: number }) => void;
+  /** Called after each committed batch with how far the task has come; `records` and `rejected` count that batch's. */
+  onProgress?: (progress: { taskId: number; line: number; bytesRead: number; bytesTotal: number; records: number; rejected: number }) => void;
   /** How database calls that failed transiently are retried (attempts: HIREDB_RETRY_ATTEMPTS). */
   retry?: RetryOptions;
   /**
@@ -159,7 +159,14 @@ async function loadFile(
       watch.pending--;
       watch.since = now();
     }
-    opts.onProgress?.({ taskId: task.id, line: batch.lastLine, bytesRead: batch.bytesRead, bytesTotal: task.bytes_total });
+    opts.onProgress?.({
+      taskId: task.id,
+      line: batch.lastLine,
+      bytesRead: batch.bytesRead,
+      bytesTotal: task.bytes_total,
+      records: batch.rows.length + batch.rejects.length,
+      rejected: batch.rejects.length,
+    });
   };
   let stopped = false;
   for await (const batch of batches) {

@@ -135,13 +135,13 @@ describe('load, rejects, report and tasks on one database', () => {
   });
 
   it('tasks --json lists the six loads, done, with their summaries', async () => {
-    // Its own database, loaded twice here, so that it does not depend on the tests before it.
+    // Its own database, loaded twice here (the second time with --restart, as new tasks), so that it does not
+    // depend on the tests before it.
     const own = await tempHome();
     const cli = (args: string[]) => runCli(args, { env: own.env, cwd: own.dir });
     try {
       for (let i = 0; i < 2; i++) {
-        const again = i > 0 ? ['--restart'] : [];
-        const load = await cli(['load', SAMPLE_FILES.departments, SAMPLE_FILES.jobs, SAMPLE_FILES.hired_employees, '--json', ...again]);
+        const load = await cli(['load', SAMPLE_FILES.departments, SAMPLE_FILES.jobs, SAMPLE_FILES.hired_employees, '--json', ...(i ? ['--restart'] : [])]);
         expect(load.code, load.stderr).toBe(0);
       }
       const res = await cli(['tasks', '--json']);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadFiles } from '../../loader/cli-load.ts';
+import { loadFiles } from '../../loader/cli/load.ts';
 import type { Database } from '../../shared/ports/database.port.ts';
 import { TEST_DATABASES, openTestDatabase } from '../helpers/databases.ts';
 

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { printRejects } from '../../loader/cli-output.ts';
+import { printRejects } from '../../loader/cli/output.ts';
 import type { Reject } from '../../shared/domain/reasons.ts';
 import type { Database } from '../../shared/ports/database.port.ts';
 import { MAX_PAGE_ROWS, PAGE_TEXT_BUDGET, rejectPages, rejectsCsv } from '../../shared/service/reject-pages.ts';

@@ -1,19 +1,19 @@
 import { copyFile, readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import type { Config } from '../shared/config/config.ts';
-import { openBlobStore, openDatabase } from '../shared/adapters/open.ts';
-import type { Logger } from '../shared/platform/logger.ts';
-import { createApp } from '../worker/app.ts';
-import { serveOnNode } from '../worker/entry/node.ts';
-import { accessAtStart } from '../worker/auth/access-policy.ts';
-import { ConfigError } from '../shared/config/config.ts';
-import { startLoader, type Loader } from './loader.ts';
+import type { Config } from '../../shared/config/config.ts';
+import { openBlobStore, openDatabase } from '../../shared/adapters/open.ts';
+import type { Logger } from '../../shared/platform/logger.ts';
+import { createApp } from '../../worker/app.ts';
+import { serveOnNode } from '../../worker/entry/node.ts';
+import { accessAtStart } from '../../worker/auth/access-policy.ts';
+import { ConfigError } from '../../shared/config/config.ts';
+import { startLoader, type Loader } from '../loader.ts';
 
 /** Past this, a stopping process exits anyway (with code 1): requests get 10 s, a batch in flight seconds. */
 const STOP_DEADLINE_MS = 14_000;
 
-const SAMPLE_DIR = fileURLToPath(new URL('../data/sample/', import.meta.url));
+const SAMPLE_DIR = fileURLToPath(new URL('../../data/sample/', import.meta.url));
 
 /** Copies the sample CSV files into an empty local Blob folder, so a fresh clone has data to load. */
 export async function seedSample(blobDir: string, log: Logger): Promise<void> {

@@ -1,10 +1,10 @@
-import { HireDbError } from '../shared/domain/errors.ts';
-import { ROLES } from '../shared/domain/roles.ts';
-import type { Database } from '../shared/ports/database.port.ts';
-import type { Logger } from '../shared/platform/logger.ts';
-import { apiKeyView, createApiKey, revokeApiKey } from '../shared/service/api-keys.ts';
-import { CliError } from './cli-load.ts';
-import { printTable } from './cli-output.ts';
+import { HireDbError } from '../../shared/domain/errors.ts';
+import { ROLES } from '../../shared/domain/roles.ts';
+import type { Database } from '../../shared/ports/database.port.ts';
+import type { Logger } from '../../shared/platform/logger.ts';
+import { apiKeyView, createApiKey, revokeApiKey } from '../../shared/service/api-keys.ts';
+import { CliError } from './load.ts';
+import { printTable } from './output.ts';
 
 export const KEYS_USAGE = `  keys create --role <${ROLES.join('|')}> --name <name>
                                    make an API key; prints the key alone on stdout (shown this once)

@@ -1,13 +1,13 @@
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { TABLES, tableForFile, type TableName } from '../shared/domain/tables.ts';
-import type { Task } from '../shared/domain/task.ts';
-import type { Database } from '../shared/ports/database.port.ts';
-import { openFileRange } from '../shared/adapters/blob/file-range.ts';
-import { enqueueFile } from '../shared/service/enqueue-file.ts';
-import { runTask, type RunTaskOptions } from '../shared/service/run-task.ts';
-import type { RetryOptions } from '../shared/service/retry.ts';
-import { progressBar } from './cli-output.ts';
+import { TABLES, tableForFile, type TableName } from '../../shared/domain/tables.ts';
+import type { Task } from '../../shared/domain/task.ts';
+import type { Database } from '../../shared/ports/database.port.ts';
+import { openFileRange } from '../../shared/adapters/blob/file-range.ts';
+import { enqueueFile } from '../../shared/service/enqueue-file.ts';
+import { runTask, type RunTaskOptions } from '../../shared/service/run-task.ts';
+import type { RetryOptions } from '../../shared/service/retry.ts';
+import { progressBar } from './output.ts';
 
 export interface LoadedFile {
   file: string;
@@ -17,6 +17,19 @@ export interface LoadedFile {
   inserted: number;
   already_exists: number;
   rejected: number;
+}
+
+/** A file's outcome with what the summary shows besides: its size, and the time and records of this run. */
+export interface FileOutcome extends LoadedFile {
+  bytes: number;
+  elapsedMs: number;
+  recordsThisRun: number;
+}
+
+/** The keys `hiredb load --json` prints, one object per file. */
+export function loadedFile(o: LoadedFile): LoadedFile {
+  const { file, table, task_id, processed, inserted, already_exists, rejected } = o;
+  return { file, table, task_id, processed, inserted, already_exists, rejected };
 }
 
 export class CliError extends Error {
@@ -47,7 +60,7 @@ export async function loadFiles(
     restart?: boolean;
     note?: (line: string) => void;
   } & Pick<RunTaskOptions, 'encoding' | 'maxRecordBytes'>,
-): Promise<LoadedFile[]> {
+): Promise<FileOutcome[]> {
   const note = opts.note ?? ((line: string) => process.stderr.write(line + '\n'));
   const files = await Promise.all(
     paths.map(async (path) => {
@@ -68,7 +81,7 @@ export async function loadFiles(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const owner = `cli:${process.pid}`;
-  const results: LoadedFile[] = [];
+  const results: FileOutcome[] = [];
   try {
     for (const f of files) {
       const now = Date.now();
@@ -82,7 +95,7 @@ export async function loadFiles(
       if (created) claimed = task;
       else if (task.status === 'done') {
         note(`"${f.path}" was already loaded by task ${task.id} and has not changed since; --restart loads it again`);
-        results.push({ file: f.path, table: f.table, task_id: task.id, ...task.summary });
+        results.push({ file: f.path, table: f.table, task_id: task.id, ...task.summary, bytes: f.size, elapsedMs: 0, recordsThisRun: 0 });
         continue;
       } else {
         const resumed = await db.tasks.resume(task.id, owner, now, opts.leaseMs);
@@ -91,6 +104,8 @@ export async function loadFiles(
         claimed = resumed;
       }
       const bar = opts.progress ? progressBar(basename(f.path)) : null;
+      const started = Date.now();
+      const processedBefore = claimed.summary.processed;
       const done = await runTask(db, claimed, () => openFileRange(f.path, { end: f.size }), {
         owner,
         batchSize: opts.batchSize,
@@ -99,7 +114,7 @@ export async function loadFiles(
         retry: opts.retry,
         encoding: opts.encoding,
         maxRecordBytes: opts.maxRecordBytes,
-        onProgress: (p) => bar?.update(p.bytesRead, p.bytesTotal, `line ${p.line}`),
+        onProgress: (p) => bar?.update(p),
       });
       bar?.done();
       if (done.status === 'running') {
@@ -110,7 +125,15 @@ export async function loadFiles(
         );
       }
       if (done.status !== 'done') throw new CliError(`loading "${f.path}" failed (task ${done.id}): ${done.error}`);
-      results.push({ file: f.path, table: f.table, task_id: done.id, ...done.summary });
+      results.push({
+        file: f.path,
+        table: f.table,
+        task_id: done.id,
+        ...done.summary,
+        bytes: f.size,
+        elapsedMs: Date.now() - started,
+        recordsThisRun: done.summary.processed - processedBefore,
+      });
     }
   } finally {
     process.off('SIGINT', onSignal);

@@ -1,27 +1,27 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig, ConfigError, type Config } from '../shared/config/config.ts';
-import { loadDotEnv } from '../shared/config/dotenv.ts';
-import { DatabaseMissingError, openDatabase } from '../shared/adapters/open.ts';
-import { isReportName, parseReportYear, REPORT_COLUMNS, REPORTS, reportToCsv } from '../shared/domain/reports.ts';
-import { isTableName, TABLES, type TableName } from '../shared/domain/tables.ts';
-import { consoleLogger } from '../shared/platform/logger.ts';
-import { taskView } from '../shared/domain/task-view.ts';
-import { runReport } from '../shared/service/run-report.ts';
-import { ENCODINGS, isEncoding, type Encoding } from '../shared/csv/decode.ts';
-import { VERSION } from '../shared/version.ts';
-import type { Database } from '../shared/ports/database.port.ts';
-import { printRejects, printTable } from './cli-output.ts';
-import { CliError, loadFiles } from './cli-load.ts';
+import { loadConfig, ConfigError, type Config } from '../../shared/config/config.ts';
+import { loadDotEnv } from '../../shared/config/dotenv.ts';
+import { DatabaseMissingError, openDatabase } from '../../shared/adapters/open.ts';
+import { isReportName, parseReportYear, REPORT_COLUMNS, REPORTS, reportToCsv } from '../../shared/domain/reports.ts';
+import { isTableName, TABLES, type TableName } from '../../shared/domain/tables.ts';
+import { consoleLogger } from '../../shared/platform/logger.ts';
+import { taskView } from '../../shared/domain/task-view.ts';
+import { runReport } from '../../shared/service/run-report.ts';
+import { ENCODINGS, isEncoding, type Encoding } from '../../shared/csv/decode.ts';
+import { VERSION } from '../../shared/version.ts';
+import type { Database } from '../../shared/ports/database.port.ts';
+import { printLoadSummary, printRejects, printTable } from './output.ts';
+import { CliError, loadedFile, loadFiles } from './load.ts';
 import { runServer } from './serve.ts';
-import { runKeys } from './cli-keys.ts';
-import { rejectsCsv } from '../shared/service/reject-pages.ts';
+import { runKeys } from './keys.ts';
+import { rejectsCsv } from '../../shared/service/reject-pages.ts';
 
 async function writeStream(stream: ReadableStream<Uint8Array>, out = process.stdout): Promise<void> {
   for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
     if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
   }
 }
-import { ROLES } from '../shared/domain/roles.ts';
+import { ROLES } from '../../shared/domain/roles.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | undefined>;
@@ -94,8 +94,8 @@ const COMMANDS: Record<string, Command> = {
           encoding: (encoding as Encoding | undefined) ?? config.loadEncoding,
           maxRecordBytes: config.maxRecordBytes,
         });
-        if (values.json) for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
-        else printTable(results as never, ['file', 'table', 'task_id', 'processed', 'inserted', 'already_exists', 'rejected']);
+        if (values.json) for (const r of results) process.stdout.write(JSON.stringify(loadedFile(r)) + '\n');
+        else printLoadSummary(results);
         return 0;
       });
     },
@@ -215,7 +215,7 @@ function commandHelp(name: string, c: Command): string {
 }
 
 function parseCommandArgs(name: string, c: Command, argv: string[]) {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...c.options, help: { type: 'boolean', short: 'h' } } });
   } catch (e) {
