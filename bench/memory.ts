@@ -234,8 +234,8 @@ async function benchMemory(sizes: Sizes, groups: ReadonlySet<CaseGroup>, databas
       log(`${name}: hiredb ${args.map((a) => a.replace(dir + '/', '')).join(' ')}`);
       const r = await timeV(process.execPath, [HIREDB_BIN, ...args], env, dir);
       if (args[0] === 'load') await analyze(env);
-      const summaries = r.stdoutHead
-        .split('\n')
+      // A load's summaries (an export's output is counted, not parsed; its kept head may end mid-line).
+      const summaries = (args[0] === 'load' ? r.stdoutHead.split('\n') : [])
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as { task_id: number; processed: number; inserted: number; already_exists: number; rejected: number });
       return { ...r, summaries };
