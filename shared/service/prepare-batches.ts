@@ -25,7 +25,7 @@ export interface PrepareOptions {
   maxRecordBytes?: number;
 }
 
-/** A batch also closes once its rejects hold this much raw text, so long rejected records stay bounded (measured: each MiB here costs ~17 MB of peak RSS on PostgreSQL, 4 batches in flight). */
+/** A batch also closes once its rejects hold this much raw text, so long rejected records stay bounded (the commits in flight hold at most twice this: run-task.ts). */
 export const MAX_BATCH_RAW_CHARS = 2 << 20;
 
 /** The first records (at most 100, or those in the first 64 Ki characters) decide whether the file is in its encoding at all. */

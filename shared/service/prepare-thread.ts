@@ -8,7 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { TableName } from '../domain/tables.ts';
 import { readRecords } from '../csv/read-records.ts';
-import { prepareBatches, type PrepareOptions } from './prepare-batches.ts';
+import { MAX_BATCH_RAW_CHARS, prepareBatches, type PrepareOptions } from './prepare-batches.ts';
 import { newLoadContext } from './validate.ts';
 import { toColumns, transferables } from './row-columns.ts';
 
@@ -51,7 +51,9 @@ async function run(start: StartMessage) {
     jobIds: start.jobIds ? new Set(start.jobIds) : undefined,
   });
   for await (const batch of prepareBatches(readRecords(chunksFromMain(), start.options), ctx, start.options)) {
-    while (credits === 0) await new Promise<void>((resolve) => (creditWaiter = resolve));
+    // A batch closed by its reject text waits until the main thread has taken every batch before it.
+    const long = batch.rejects.reduce((n, r) => n + r.raw.length, 0) >= MAX_BATCH_RAW_CHARS;
+    while (credits === 0 || (long && credits < start.credits)) await new Promise<void>((resolve) => (creditWaiter = resolve));
     credits--;
     const columns = toColumns(start.table, batch.rows);
     port.postMessage(

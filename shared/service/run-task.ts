@@ -5,13 +5,21 @@ import { CheckpointGapError, LeaseLostError, type Database } from '../ports/data
 import type { ByteSource } from '../csv/read-records.ts';
 import type { Encoding } from '../csv/decode.ts';
 import { dimensionsFor } from './dimensions.ts';
-import type { PreparedBatch } from './prepare-batches.ts';
+import { MAX_BATCH_RAW_CHARS, type PreparedBatch } from './prepare-batches.ts';
 import { prepareBatchesInThread } from './prepare-in-thread.ts';
 import { isTransientError } from '../domain/errors.ts';
 import { withRetry, type RetryOptions } from './retry.ts';
 
 /** Batches of one task sending rows at the same time (measured: 4 beats 2 by ~10% on PostgreSQL). */
 const COMMITS_IN_FLIGHT = 4;
+
+/**
+ * Reject text the commits in flight may hold together: a batch that would pass it waits until the commits
+ * before it are done. Long rejected records then go one batch at a time, which keeps the text alive in
+ * this thread (and so the heap V8 lets grow around it) small; ordinary batches hold far less and still
+ * go four at a time.
+ */
+const RAW_CHARS_IN_FLIGHT = 2 * MAX_BATCH_RAW_CHARS;
 
 /** Times one run starts over from the stored checkpoint after finding an earlier commit lost. */
 const GAP_RESTARTS = 5;
@@ -169,9 +177,12 @@ async function loadFile(
     });
   };
   let stopped = false;
+  let rawChars = 0; // reject text held by the commits in flight
   for await (const batch of batches) {
     if (failure) break;
     await commits.onSizeLessThan(1);
+    const chars = batch.rejects.reduce((n, r) => n + r.raw.length, 0);
+    if (rawChars + chars > RAW_CHARS_IN_FLIGHT) await commits.onIdle();
     if (opts.signal?.aborted) {
       stopped = true;
       break;
@@ -179,7 +190,8 @@ async function loadFile(
     const after = previous;
     const from = fromLine;
     fromLine = batch.lastLine;
-    previous = commits.add(() => commit(batch, after, from));
+    rawChars += chars;
+    previous = commits.add(() => commit(batch, after, from).finally(() => (rawChars -= chars)));
     previous.catch((e) => (failure ??= e));
   }
   await commits.onIdle();

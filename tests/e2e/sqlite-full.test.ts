@@ -1,6 +1,7 @@
 // A full disk under SQLite: `hiredb load` on a database file that lives on a 1 MiB tmpfs (a private mount
 // namespace, so nothing outside the test sees it). The load must stop with the error and leave its task
-// `failed` with that error text, never `running`; what was committed before stays.
+// `failed` with that error text, never `running`; what was committed before stays. Small batches fill the
+// disk with less room left over than large ones, so each batch size is tried.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,11 +42,11 @@ function inMountNamespace(script: string, env: Record<string, string>): Promise<
 }
 
 describe.skipIf(!canMount)('SQLite on a full disk', () => {
-  it('hiredb load stops with "database or disk is full" and leaves the task failed with that text', async () => {
+  it.each(['1000', '100', '10'])('hiredb load (BATCH_SIZE %s) stops with "database or disk is full" and leaves the task failed with that text', async (batchSize) => {
     const seed = join(dir, 'seed.sqlite');
     const dims = await runCli(['load', 'departments.csv', 'jobs.csv'], { env: { DATABASE_URL: `sqlite:${seed}` }, cwd: dir });
     expect(dims.code, dims.stderr).toBe(0);
-    const mnt = join(dir, 'mnt');
+    const mnt = join(dir, `mnt-${batchSize}`);
     await mkdir(mnt);
     const db = join(mnt, 'hiredb.sqlite');
     const node = `"${process.execPath}" "${HIREDB_BIN}"`;
@@ -58,9 +59,9 @@ describe.skipIf(!canMount)('SQLite on a full disk', () => {
        echo "load exit=$?"
        echo "tasks:"
        ${node} tasks --json`,
-      { DATABASE_URL: `sqlite:${db}`, BATCH_SIZE: '1000' },
+      { DATABASE_URL: `sqlite:${db}`, BATCH_SIZE: batchSize },
     );
-    expect(out).toMatch(/hiredb: loading "hired_employees.csv" failed: database or disk is full/);
+    expect(out).toMatch(/hiredb: loading "hired_employees.csv" failed \(task \d+\): database or disk is full/);
     expect(out).toContain('load exit=1');
     const tasks = JSON.parse(out.slice(out.indexOf('tasks:') + 'tasks:'.length).trim()) as {
       table: string;
@@ -76,5 +77,7 @@ describe.skipIf(!canMount)('SQLite on a full disk', () => {
     expect(hired.summary.processed).toBeGreaterThan(0);
     expect(hired.summary.processed).toBeLessThan(60_000);
     expect(hired.summary.inserted).toBe(hired.summary.processed);
-  });
+    // No task is left running.
+    expect(tasks.filter((t) => t.status === 'running')).toEqual([]);
+  }, 120_000);
 });

@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { RowOf, TableName } from '../../domain/tables.ts';
+import type { Reject } from '../../domain/reasons.ts';
 
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
@@ -48,6 +49,43 @@ export function encodeLine(table: TableName, row: RowOf[TableName]): string {
 export function storableText(value: string): string {
   if (value.includes('\u0000')) throw new RangeError('a reject holds U+0000 unescaped; validation escapes raw text before it is stored');
   return value;
+}
+
+/** Text shorter than this goes out together with its neighbours; a longer one is a write of its own. */
+const COPY_CHUNK_CHARS = 64 * 1024;
+
+/**
+ * Copies a task's rejects into task_rejects. Each raw text is written to the connection as it is (a
+ * long one on its own), never joined into a larger string: a batch of long rejects costs one copy of
+ * their text on the way to the server, not the several an array parameter takes.
+ */
+export function copyRejects(client: pg.PoolClient, sql: string, taskId: number, rejects: readonly Reject[]): Promise<void> {
+  for (const r of rejects) {
+    storableText(r.raw); // refused before anything is sent
+    if (r.id !== null) storableText(r.id);
+  }
+  return new Promise((resolve, reject) => {
+    const stream = client.query(copyFrom(sql));
+    stream.on('finish', resolve);
+    stream.on('error', reject);
+    let pending = '';
+    for (const r of rejects) {
+      const id = r.id === null ? '\\N' : copyTextField(r.id);
+      const raw = copyTextField(r.raw);
+      pending += `${taskId}\t${r.line}\t${id}\t`;
+      if (raw.length >= COPY_CHUNK_CHARS) {
+        stream.write(pending);
+        stream.write(raw);
+        pending = '';
+      } else pending += raw;
+      pending += `\t${r.reasons.join(',')}\n`;
+      if (pending.length >= COPY_CHUNK_CHARS) {
+        stream.write(pending);
+        pending = '';
+      }
+    }
+    stream.end(pending);
+  });
 }
 
 /** Sends COPY text lines in one write and waits until the server has taken them. */

@@ -18,6 +18,7 @@ import {
   BUMP_VERSION,
   CLAIM,
   COPY_INTO,
+  COPY_REJECTS,
   ENQUEUE,
   EXISTING_IN_RANGE,
   EXISTING_OF,
@@ -30,7 +31,7 @@ import {
   RESUME,
   RETRY,
 } from './postgres.sql.ts';
-import { copyText, encodeLine, storableText } from './postgres-copy.ts';
+import { copyRejects, copyText, encodeLine } from './postgres-copy.ts';
 import { isConnectionUsable, toDomainError } from './postgres-errors.ts';
 import { postgresApiKeys } from './postgres-api-keys.ts';
 
@@ -188,7 +189,8 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
     const write = (copy: boolean) =>
       transaction(begin, async (client) => {
         const inserted = copy ? await copyNew(client, table, rows, lines) : await insertNew(client, table, rows);
-        // The rows above take no lock another batch of this task needs; the shared rows below (version,
+        if (checkpoint && checkpoint.rejects.length > 0) await copyRejects(client, COPY_REJECTS, checkpoint.taskId, checkpoint.rejects);
+        // The rows and rejects above take no lock another batch of this task needs; the shared rows below (version,
         // task) are locked only once the previous batch has committed, so batches cannot deadlock.
         await checkpoint?.after;
         const result = { inserted, already_exists: rows.length - inserted };
@@ -246,10 +248,6 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
       result.already_exists,
       rejects.length,
       Date.now(),
-      rejects.map((r) => r.line),
-      rejects.map((r) => (r.id === null ? null : storableText(r.id))),
-      rejects.map((r) => storableText(r.raw)),
-      rejects.map((r) => r.reasons.join(',')),
       checkpoint.fromLine ?? null,
     ]);
     if (advanced.rowCount === 0) {

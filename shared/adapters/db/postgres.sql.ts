@@ -36,21 +36,20 @@ export const EXISTING_OF: Record<TableName, string> = {
 
 export const BUMP_VERSION = 'UPDATE data_version SET version = version + 1 WHERE id = 1';
 
+export const COPY_REJECTS = 'COPY task_rejects (task_id, line, record_id, raw, reasons) FROM STDIN';
+
 /**
- * A file load's batch in one statement: its rejects, the data version (when rows went in) and the task's
- * checkpoint and counts. It updates no task row when the caller lost the lease (the caller then rolls back).
+ * A file load's checkpoint in one statement: the data version (when rows went in) and the task's
+ * checkpoint and counts (its rejects were copied just before). It updates no task row when the caller
+ * lost the lease (the caller then rolls back).
  */
 export const ADVANCE_TASK = `
-WITH rejects AS (
-  INSERT INTO task_rejects (task_id, line, record_id, raw, reasons)
-  SELECT $1::bigint, r.line, r.record_id, r.raw, r.reasons
-  FROM unnest($9::bigint[], $10::text[], $11::text[], $12::text[]) AS r(line, record_id, raw, reasons)),
-bump AS (UPDATE data_version SET version = version + 1 WHERE id = 1 AND $5::bigint > 0)
+WITH bump AS (UPDATE data_version SET version = version + 1 WHERE id = 1 AND $5::bigint > 0)
 UPDATE tasks SET checkpoint_line = $3::bigint, bytes_read = $4::bigint,
   processed = processed + $5::bigint + $6::bigint + $7::bigint,
   inserted = inserted + $5::bigint, already_exists = already_exists + $6::bigint,
   rejected = rejected + $7::bigint, updated_at = $8::bigint
-WHERE id = $1 AND lease_owner = $2 AND status = 'running' AND ($13::bigint IS NULL OR checkpoint_line = $13::bigint)`;
+WHERE id = $1 AND lease_owner = $2 AND status = 'running' AND ($9::bigint IS NULL OR checkpoint_line = $9::bigint)`;
 
 export const ENQUEUE = `
 INSERT INTO tasks (dedupe_key, file_name, file_version, table_name, slice_start, slice_limit, status, error,

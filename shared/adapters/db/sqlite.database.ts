@@ -18,6 +18,7 @@ import {
 import { readMigrations, taskDedupeKey } from './migrations.ts';
 import { rejectFromRecord, taskFromRecord, type TaskRecord } from './task-row.ts';
 import { sqliteApiKeys } from './sqlite-api-keys.ts';
+import { diskReserve } from './sqlite-disk-reserve.ts';
 
 /** Rows per INSERT statement: one statement of many rows costs about half as much per row as one each. */
 const ROWS_PER_INSERT = 50;
@@ -77,11 +78,14 @@ function toDomainError(e: unknown): unknown {
   return isBusy(e) ? new TransientError(`SQLite: ${(e as Error).message}`, { cause: e }) : e;
 }
 
-/** Runs `fn`, turning a busy database into a TransientError. */
-async function translated<T>(fn: () => T | Promise<T>): Promise<T> {
+const isFull = (e: unknown): boolean => String((e as { code?: unknown })?.code ?? '') === 'SQLITE_FULL';
+
+/** Runs `fn`, turning a busy database into a TransientError; `onFull` hears of a full disk. */
+async function translated<T>(fn: () => T | Promise<T>, onFull?: () => void): Promise<T> {
   try {
     return await fn();
   } catch (e) {
+    if (isFull(e)) onFull?.();
     throw toDomainError(e);
   }
 }
@@ -96,6 +100,9 @@ export function openSqliteDatabase(file: string): Database {
   // SQLite's own default page cache (2 MB): measured, a 1e7-row report scan takes 3.8 s with it and 6.7 s
   // with better-sqlite3's 16 MB default, and loads are no slower.
   db.pragma('cache_size = -2000');
+  // A write that finds the disk full frees the reserve, so the task it stopped can still be marked failed.
+  const reserve = file === ':memory:' ? null : diskReserve(file);
+  const guarded = <T>(fn: () => T | Promise<T>) => translated(fn, () => reserve?.release());
 
   let statements: ReturnType<typeof prepareStatements> | undefined;
   const st = () => (statements ??= prepareStatements(db));
@@ -209,7 +216,7 @@ export function openSqliteDatabase(file: string): Database {
   };
 
   const tasks = Object.fromEntries(
-    Object.entries(rawTasks).map(([name, fn]) => [name, (...args: unknown[]) => translated(() => (fn as (...a: unknown[]) => unknown)(...args))]),
+    Object.entries(rawTasks).map(([name, fn]) => [name, (...args: unknown[]) => guarded(() => (fn as (...a: unknown[]) => unknown)(...args))]),
   ) as unknown as TaskRepository;
 
   const reports: ReportQueries = {
@@ -240,10 +247,10 @@ export function openSqliteDatabase(file: string): Database {
     },
     async insertBatch<T extends TableName>(table: T, rows: RowOf[T][], checkpoint?: TaskCheckpoint) {
       await checkpoint?.after; // SQLite has one writer: the previous batch's commit simply goes first
-      return translated(() => insertBatch.immediate(table, rows, checkpoint));
+      return guarded(() => insertBatch.immediate(table, rows, checkpoint));
     },
     async dimensionIds(table: DimensionTable) {
-      return translated(() => new Set(db.prepare(`SELECT id FROM ${table === 'departments' ? 'departments' : 'jobs'}`).pluck().all() as number[]));
+      return guarded(() => new Set(db.prepare(`SELECT id FROM ${table === 'departments' ? 'departments' : 'jobs'}`).pluck().all() as number[]));
     },
     async dataVersion() {
       return st().version.pluck().get() as number;
