@@ -1,6 +1,6 @@
 /**
  * `node bin/run-ts.mjs bench/memory.ts [--sizes small]`: peak memory of real `hiredb` processes on inputs
- * built to stress it (issue 7), each measured from outside:
+ * built to stress it, each measured from outside:
  *  a. `hiredb load` of 300 records of 1,000,000 characters (and `hiredb serve` loading the same file);
  *  b. the rejects export of 1,000,000 rejects, and of the 300 long records, by `hiredb rejects` and by
  *     `GET /api/v1/tasks/:id/rejects?format=csv` from a running `hiredb serve`;
