@@ -142,9 +142,9 @@ describe.each(TEST_DATABASES)('Database contract: %s', (kind) => {
 
     it('equal the direct queries when many writes are pending at once (folded in chunks on SQLite)', async () => {
       await dimensions();
-      const rows = randomHires(range(1, 450), 30, 4, 3);
-      // 150 writes of three hires each, interleaved ids: several fold chunks, none counted twice.
-      for (let i = 0; i < 150; i++) await db.insertBatch('hired_employees', [rows[i], rows[i + 150], rows[i + 300]]);
+      const rows = randomHires(range(1, 1800), 30, 4, 3);
+      // 600 writes of three hires each, interleaved ids: several fold chunks, none counted twice.
+      for (let i = 0; i < 600; i++) await db.insertBatch('hired_employees', [rows[i], rows[i + 600], rows[i + 1200]]);
       await expectReportsMatch(t, kind, db, rows);
       expect(await t.query('SELECT COUNT(*) AS n FROM hires_pending')).toEqual([{ n: kind === 'sqlite' ? 0 : '0' }]);
     });

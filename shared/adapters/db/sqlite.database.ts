@@ -21,8 +21,12 @@ import { sqliteApiKeys } from './sqlite-api-keys.ts';
 import { diskReserve } from './sqlite-disk-reserve.ts';
 import * as reportSql from './sqlite.sql.ts';
 
-/** Pending writes folded per transaction: about 64,000 rows (~0.1 s) for an appending load's batches. */
-const FOLD_CHUNK = 64;
+/**
+ * Pending writes folded per transaction: about 256,000 rows for an appending load's batches, a few tenths of
+ * a second of the write lock. Measured at 1e6 pending rows: 256 folds as fast as one transaction for all,
+ * 64 takes about 1.2×, 16 about 2×.
+ */
+const FOLD_CHUNK = 256;
 
 /** Rows per INSERT statement: one statement of many rows costs about half as much per row as one each. */
 const ROWS_PER_INSERT = 50;
