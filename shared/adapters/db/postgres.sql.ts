@@ -39,12 +39,13 @@ export const BUMP_VERSION = 'UPDATE data_version SET version = version + 1 WHERE
 export const COPY_REJECTS = 'COPY task_rejects (task_id, line, record_id, raw, reasons) FROM STDIN';
 
 /**
- * A file load's checkpoint in one statement: the data version (when rows went in) and the task's
- * checkpoint and counts (its rejects were copied just before). It updates no task row when the caller
- * lost the lease (the caller then rolls back).
+ * A file load's checkpoint in one statement: the data version (when rows went in), the runs of hire ids
+ * inserted ($10..$11, empty for other tables) and the task's checkpoint and counts (its rejects were copied
+ * just before). It updates no task row when the caller lost the lease (the caller then rolls back).
  */
 export const ADVANCE_TASK = `
-WITH bump AS (UPDATE data_version SET version = version + 1 WHERE id = 1 AND $5::bigint > 0)
+WITH bump AS (UPDATE data_version SET version = version + 1 WHERE id = 1 AND $5::bigint > 0),
+pending AS (INSERT INTO hires_pending (id_from, id_to) SELECT $10::int[], $11::int[] WHERE cardinality($10::int[]) > 0)
 UPDATE tasks SET checkpoint_line = $3::bigint, bytes_read = $4::bigint,
   processed = processed + $5::bigint + $6::bigint + $7::bigint,
   inserted = inserted + $5::bigint, already_exists = already_exists + $6::bigint,
@@ -96,8 +97,10 @@ WHERE id = $1 AND table_name IS NOT NULL
 export const RETRY = `UPDATE tasks SET status = 'queued', error = NULL, finished_at = NULL, updated_at = $2::bigint
 WHERE id = $1 AND status = 'failed' AND table_name IS NOT NULL RETURNING *`;
 
-/** The runs of ids one write inserted (id_from[i]..id_to[i]), committed with the rows. */
-export const RECORD_PENDING = 'INSERT INTO hires_pending (id_from, id_to) VALUES ($1::int[], $2::int[])';
+/** A batch request's data version bump, with the runs of hire ids it inserted (id_from[i]..id_to[i]). */
+export const BUMP_VERSION_RECORDING_HIRES = `
+WITH pending AS (INSERT INTO hires_pending (id_from, id_to) VALUES ($1::int[], $2::int[]))
+UPDATE data_version SET version = version + 1 WHERE id = 1`;
 
 export const HAS_PENDING = 'SELECT EXISTS (SELECT 1 FROM hires_pending) AS pending';
 
