@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly, so `npx hiredb` works right after `npm install`.
+// Runs the compiled CLI in dist/node/ (`npm run build`, also run by npm install). When a source is newer
+// than that build, or there is none, it is built first (esbuild, a fraction of a second), so what runs is
+// always what is in the tree.
 import v8 from 'node:v8';
-import { register } from 'tsx/esm/api';
+import { buildDist, buildErrorText, distState } from './build.mjs';
 
 // A load holds only a few batches at a time, an export of rejects a few pages; a bounded heap makes V8
 // collect early instead of growing towards its default limit, which keeps a ten-million-row load (or a
@@ -9,5 +11,16 @@ import { register } from 'tsx/esm/api';
 if (['load', 'loader', 'rejects'].includes(process.argv[2]) && !process.execArgv.some((a) => a.startsWith('--max-old-space-size'))) {
   v8.setFlagsFromString('--max-old-space-size=128');
 }
-register();
-await import('../loader/cli/main.ts');
+
+const state = distState();
+if (state !== 'current') {
+  try {
+    await buildDist();
+  } catch (e) {
+    const why = state === 'missing' ? 'dist/node/ has not been built' : 'dist/node/ is older than the sources';
+    process.stderr.write(`hiredb: ${why}, and building it failed; fix the sources and run npm run build:\n${buildErrorText(e)}\n`);
+    process.exit(1);
+  }
+}
+process.setSourceMapsEnabled(true);
+await import('../dist/node/hiredb.js');

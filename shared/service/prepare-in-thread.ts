@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildSync } from 'esbuild';
 import type { TableName } from '../domain/tables.ts';
 import type { ByteSource } from '../csv/read-records.ts';
 import type { PreparedBatch, PrepareOptions } from './prepare-batches.ts';
@@ -23,7 +23,7 @@ export async function* prepareBatchesInThread<T extends TableName>(
   dims: { departmentIds?: ReadonlySet<number>; jobIds?: ReadonlySet<number> },
   options: PrepareOptions,
 ): AsyncGenerator<PreparedBatch<T>> {
-  const worker = new Worker(threadSource(), { eval: true });
+  const worker = new Worker(threadFile());
   const input = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   const inbox: ThreadMessage[] = [];
   let wake: (() => void) | null = null;
@@ -90,21 +90,14 @@ export async function* prepareBatchesInThread<T extends TableName>(
   }
 }
 
-let source: string | null = null;
-
 /**
- * The thread's code as one plain script, bundled once per process from its TypeScript: the thread then
- * starts in milliseconds, without a TypeScript loader of its own.
+ * The thread's prebuilt script (`npm run build`): it starts in milliseconds, with nothing to compile.
+ * dist/node/ and this folder are both two levels below the repository, so the same URL finds the script
+ * from the sources (tests) and from the build.
  */
-function threadSource(): string {
-  source ??= buildSync({
-    entryPoints: [fileURLToPath(new URL('./prepare-thread.ts', import.meta.url))],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    write: false,
-    logLevel: 'error',
-  }).outputFiles[0].text;
-  return source;
+const THREAD_FILE = fileURLToPath(new URL('../../dist/node/prepare-thread.js', import.meta.url));
+
+function threadFile(): string {
+  if (!existsSync(THREAD_FILE)) throw new Error(`the parse thread's script ${THREAD_FILE} is missing; run npm run build`);
+  return THREAD_FILE;
 }
