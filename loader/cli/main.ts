@@ -81,6 +81,9 @@ const COMMANDS: Record<string, Command> = {
       if (table !== undefined && !isTableName(table)) throw new CliError(`unknown table "${table}"; expected ${TABLES.join(', ')}`);
       const encoding = values.encoding as string | undefined;
       if (encoding !== undefined && !isEncoding(encoding)) throw new CliError(`unknown encoding "${encoding}"; expected ${ENCODINGS.join(', ')}`);
+      // Each file's parse thread boots while the database opens and the task is claimed.
+      const { warmParseThreads } = await import('../../shared/service/prepare-in-thread.ts');
+      warmParseThreads(positionals.length);
       const [{ loadFiles, loadedFile }, { printLoadSummary }] = await Promise.all([import('./load.ts'), import('./output.ts')]);
       return withDatabase(openDatabase(config.databaseUrl, { timeouts: config.databaseTimeouts }), async (db) => {
         const results = await loadFiles(db, positionals, {

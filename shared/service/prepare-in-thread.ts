@@ -23,7 +23,7 @@ export async function* prepareBatchesInThread<T extends TableName>(
   dims: { departmentIds?: ReadonlySet<number>; jobIds?: ReadonlySet<number> },
   options: PrepareOptions,
 ): AsyncGenerator<PreparedBatch<T>> {
-  const worker = new Worker(threadFile());
+  const worker = takeThread();
   const input = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   const inbox: ThreadMessage[] = [];
   let wake: (() => void) | null = null;
@@ -96,6 +96,41 @@ export async function* prepareBatchesInThread<T extends TableName>(
  * from the sources (tests) and from the build.
  */
 const THREAD_FILE = fileURLToPath(new URL('../../dist/node/prepare-thread.js', import.meta.url));
+
+/**
+ * Threads started ahead of their tasks: a thread takes ~50 ms to boot, which then overlaps with opening
+ * the database and claiming the task instead of adding to them. `warmParseThreads(n)` keeps one thread
+ * ready until n have been taken; an idle one does not keep the process alive.
+ */
+let ready: Worker | null = null;
+let toWarm = 0;
+
+export function warmParseThreads(count = 1): void {
+  toWarm = Math.max(toWarm, count);
+  refill();
+}
+
+function refill(): void {
+  if (ready || toWarm === 0) return;
+  toWarm--;
+  const worker = new Worker(threadFile());
+  worker.unref();
+  // A thread that dies before its task is dropped; its task starts a new one, which reports the failure.
+  const drop = () => {
+    if (ready === worker) ready = null;
+  };
+  worker.once('error', drop).once('exit', drop);
+  ready = worker;
+}
+
+function takeThread(): Worker {
+  const worker = ready;
+  ready = null;
+  refill();
+  if (!worker) return new Worker(threadFile());
+  worker.removeAllListeners().ref();
+  return worker;
+}
 
 function threadFile(): string {
   if (!existsSync(THREAD_FILE)) throw new Error(`the parse thread's script ${THREAD_FILE} is missing; run npm run build`);
