@@ -2,14 +2,13 @@
 // Runs the compiled CLI in dist/node/ (`npm run build`, also run by npm install). When a source is newer
 // than that build, or there is none, it is built first (esbuild, a fraction of a second), so what runs is
 // always what is in the tree.
-import v8 from 'node:v8';
 import { buildDist, buildErrorText, distState } from './build.mjs';
 
 // A load holds only a few batches at a time, an export of rejects a few pages; a bounded heap makes V8
 // collect early instead of growing towards its default limit, which keeps a ten-million-row load (or a
 // million-reject export) in constant, small memory.
 if (['load', 'loader', 'rejects'].includes(process.argv[2]) && !process.execArgv.some((a) => a.startsWith('--max-old-space-size'))) {
-  v8.setFlagsFromString('--max-old-space-size=128');
+  (await import('node:v8')).setFlagsFromString('--max-old-space-size=128');
 }
 
 const state = distState();
