@@ -6,8 +6,8 @@
  *     runs (so `hiredb --help` reads none of them);
  *   - prepare-thread.js, the parse thread, one file, which `new Worker` starts as it is.
  * Packages stay external (node_modules resolve as usual); linked source maps keep stack traces readable.
- * build.json records when the build started and which sources it read, so bin/hiredb.mjs can tell when
- * a source is newer than the build.
+ * build.json records the sources it read with their modification times, so bin/hiredb.mjs can tell when
+ * one has changed since (or gone away).
  *
  * The output sits two folders below the repository, as the sources do (loader/cli/, shared/service/):
  * URLs made from import.meta.url (the sample data, the parse thread) resolve the same from either.
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist', 'node');
 const STAMP = join(DIST, 'build.json');
-const STAMP_FORMAT = 1;
+const STAMP_FORMAT = 2;
 
 /** 'current', 'missing' (never built) or 'stale' (a source it was built from changed or went away). */
 export function distState() {
@@ -29,12 +29,27 @@ export function distState() {
   } catch {
     return 'missing';
   }
-  if (stamp.format !== STAMP_FORMAT || !Array.isArray(stamp.inputs)) return 'stale';
-  for (const input of stamp.inputs) {
-    const s = statSync(join(ROOT, input), { throwIfNoEntry: false });
-    if (!s || s.mtimeMs > stamp.startedAt) return 'stale';
+  if (stamp.format !== STAMP_FORMAT || typeof stamp.inputs !== 'object') return 'stale';
+  for (const [input, mtimeMs] of Object.entries(stamp.inputs)) {
+    if (statSync(join(ROOT, input), { throwIfNoEntry: false })?.mtimeMs !== mtimeMs) return 'stale';
   }
   return 'current';
+}
+
+/**
+ * Each input's modification time as the build saw it. A file modified while the build ran may have been
+ * read before the change: it is recorded as null, so the next run builds again. (Comparing times for
+ * equality, not against the build's start, also keeps a file dated in the future from forcing a build
+ * on every run.)
+ */
+function inputTimes(inputs, startedAt) {
+  const now = Date.now();
+  const times = {};
+  for (const input of [...inputs].sort()) {
+    const mtimeMs = statSync(join(ROOT, input), { throwIfNoEntry: false })?.mtimeMs ?? null;
+    times[input] = mtimeMs === null || (mtimeMs > startedAt && mtimeMs <= now) ? null : mtimeMs;
+  }
+  return times;
 }
 
 const COMMON = {
@@ -74,7 +89,7 @@ export async function buildDist({ clean = false } = {}) {
     writeFileSync(temp(file.path), file.contents);
     renameSync(temp(file.path), file.path);
   }
-  writeFileSync(temp(STAMP), JSON.stringify({ format: STAMP_FORMAT, startedAt, inputs: [...inputs].sort() }, null, 1));
+  writeFileSync(temp(STAMP), JSON.stringify({ format: STAMP_FORMAT, startedAt, inputs: inputTimes(inputs, startedAt) }, null, 1));
   renameSync(temp(STAMP), STAMP);
   if (clean) {
     const keep = new Set([STAMP, ...outputs.map((f) => f.path)]);
