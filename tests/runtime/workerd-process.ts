@@ -15,8 +15,8 @@ export interface RunningWorkerd {
   stop(): Promise<void>;
 }
 
-/** Starts workerd on the built bundle (dist/edge/worker.mjs) and resolves once it answers GET /health 200. */
-export async function startWorkerdServer(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<RunningWorkerd> {
+/** Starts workerd on the built bundle (dist/edge/worker.mjs) and resolves once it answers GET `ready` (/health) 200. */
+export async function startWorkerdServer(env: Record<string, string>, opts: { timeoutMs?: number; ready?: string } = {}): Promise<RunningWorkerd> {
   const [port, schedulerPort] = [await freePort(), await freePort()];
   const dir = await mkdtemp(join(tmpdir(), 'hiredb-workerd-'));
   const child = await startWorkerd({ env, host: '127.0.0.1', port, schedulerPort, configFile: join(dir, 'workerd.capnp'), stdio: 'pipe' });
@@ -39,17 +39,17 @@ export async function startWorkerdServer(env: Record<string, string>, opts: { ti
   for (;;) {
     if (gone) {
       await stop();
-      throw new Error(`workerd exited before answering /health (code ${child.exitCode})\n${output}`);
+      throw new Error(`workerd exited before answering ${opts.ready ?? '/health'} (code ${child.exitCode})\n${output}`);
     }
     try {
-      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+      const res = await fetch(`${url}${opts.ready ?? '/health'}`, { signal: AbortSignal.timeout(2_000) });
       if (res.status === 200) break;
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`workerd did not answer /health on ${url}\n${output}`);
+      throw new Error(`workerd did not answer ${opts.ready ?? '/health'} on ${url}\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }

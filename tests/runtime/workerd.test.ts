@@ -1,5 +1,11 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { BlobServiceClient } from '@azure/storage-blob';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgresDatabase } from '../../shared/adapters/db/postgres.database.ts';
+import { PG_TEST_URL } from '../helpers/databases.ts';
+import { REPO_DIR } from '../helpers/processes.ts';
 import { buildEdge } from '../../worker/entry/build-edge.ts';
 import { runSmoke } from './smoke-requests.ts';
 import { prepareSmokeFixture, type SmokeFixture } from './setup.ts';
@@ -44,4 +50,64 @@ describe('the smoke list on workerd (the edge bundle, PostgreSQL + Azurite)', ()
     expect(await tasksOf()).toEqual(queued);
     expect(server.output()).toContain('scheduled poll of the Blob container');
   }, 60_000);
+});
+
+describe('workerd on a database that is not migrated', () => {
+  it('answers 500 naming `hiredb migrate` until the database is migrated, then serves without a restart', async () => {
+    const fixture = await prepareSmokeFixture({ rounds: 0 });
+    const name = `hiredb_bare_${randomBytes(5).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: PG_TEST_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(PG_TEST_URL);
+    url.pathname = `/${name}`;
+    let server: RunningWorkerd | undefined;
+    try {
+      await buildEdge();
+      // /health is a 503 on a database without tables: the dashboard, which needs no database, says it is up.
+      server = await startWorkerdServer({ ...fixture.env, DATABASE_URL: url.toString() }, { ready: '/' });
+      const refused = await fetch(`${server.url}/api/v1/tasks`, { headers: { authorization: `Bearer hdb_${'A'.repeat(43)}` } });
+      expect(refused.status).toBe(500);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/lacks migrations 001_.*hiredb migrate/);
+
+      const db = await openPostgresDatabase(url.toString(), { poolSize: 1 });
+      await db.migrate();
+      await db.close();
+      const health = await fetch(`${server.url}/health`);
+      expect(health.status).toBe(200);
+    } finally {
+      await server?.stop();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+      await fixture.cleanup();
+    }
+  }, 60_000);
+});
+
+describe('npm run serve:workerd', () => {
+  const serve = (env: Record<string, string>) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+      execFile(process.execPath, ['bin/run-ts.mjs', 'worker/entry/serve-workerd.ts'], { cwd: REPO_DIR, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 }, (err, _stdout, stderr) => {
+        if (err && typeof err.code !== 'number') return reject(err);
+        resolve({ code: err ? (err.code as number) : 0, stderr });
+      });
+    });
+
+  it('refuses a DATABASE_URL that is not PostgreSQL, saying so, before building or starting anything', async () => {
+    const run = await serve({ DATABASE_URL: 'sqlite:var/hiredb.sqlite', AZURE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/);
+  }, 30_000);
+
+  it('refuses to start without Azure Blob settings, naming AZURE_STORAGE_CONNECTION_STRING', async () => {
+    const run = await serve({ DATABASE_URL: PG_TEST_URL });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/AZURE_STORAGE_CONNECTION_STRING is not set/);
+  }, 30_000);
+
+  it('refuses a PORT that is not a port number', async () => {
+    const run = await serve({ DATABASE_URL: PG_TEST_URL, AZURE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true', PORT: '80000' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/PORT="80000" must be an integer from 0 to 65535/);
+  }, 30_000);
 });
