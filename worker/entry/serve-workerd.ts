@@ -30,7 +30,7 @@ export interface WorkerdOptions {
   /** The bundle (default dist/edge/worker.mjs, which must have been built). */
   module?: string;
   schedulerPort?: number;
-  stdio?: 'inherit' | 'pipe';
+  stdio?: 'inherit' | 'pipe' | 'ignore';
 }
 
 /**
@@ -57,7 +57,7 @@ export async function startWorkerd(opts: WorkerdOptions): Promise<ChildProcess> 
   const flags = opts.schedulerPort === undefined ? [] : ['--experimental'];
   return spawn(workerdBinary(), ['serve', ...flags, opts.configFile], {
     env: { PATH: process.env.PATH ?? '', ...bindings },
-    stdio: opts.stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    stdio: opts.stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : (opts.stdio ?? 'inherit'),
   });
 }
 
