@@ -31,6 +31,12 @@ describe('the smoke list on workerd (the edge bundle, PostgreSQL + Azurite)', ()
     expect(steps.length).toBeGreaterThanOrEqual(30);
   }, 60_000);
 
+  it('serves requests in flight at the same time, each on its own connection', async () => {
+    const get = (path: string) => fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${fixture.keys.read}` } }).then((r) => r.status);
+    const paths = Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? '/health' : i % 3 === 1 ? '/api/v1/tasks' : '/api/v1/reports/hiring-above-average?year=2021'));
+    expect(await Promise.all(paths.map(get))).toEqual(paths.map(() => 200));
+  }, 60_000);
+
   it('queues the new files of the Blob container on a scheduled event, once per file version', async () => {
     const container = BlobServiceClient.fromConnectionString(fixture.env.AZURE_STORAGE_CONNECTION_STRING).getContainerClient(fixture.env.AZURE_BLOB_CONTAINER);
     await container.getBlockBlobClient('jobs-scheduled.csv').upload('1,Scheduled\n', 12);
