@@ -1,5 +1,5 @@
 /**
- * `npm run bench:runtimes [-- --runs K --requests N]`: the same HTTP app on each runtime, on one PostgreSQL
+ * `npm run bench:runtimes [-- --runs K --requests N --only node,workerd]`: the same HTTP app on each runtime, on one PostgreSQL
  * database (the sample data loaded) and one Azurite container. For each runtime: the cold start, from
  * spawning the process to its first `/health` 200 (K runs), and the latency of N sequential
  * `GET /api/v1/reports/hired-by-quarter?year=2021` requests with a read key (after 20 unmeasured ones), as
@@ -19,6 +19,8 @@ import { freePort, HIREDB_BIN, REPO_DIR, runCli } from '../tests/helpers/process
 import { busyCores, waitForQuiet } from './quiet.ts';
 
 interface Runtime {
+  /** What --only names it by. */
+  key: string;
   name: string;
   /** Anything done once before the runs (a build), not part of the cold start. */
   prepare?(): Promise<void>;
@@ -28,6 +30,7 @@ interface Runtime {
 
 const RUNTIMES: Runtime[] = [
   {
+    key: 'node',
     name: 'node (hiredb serve --no-loader)',
     spawn: async (env, port) =>
       spawn(process.execPath, [HIREDB_BIN, 'serve', '--no-loader'], {
@@ -37,6 +40,7 @@ const RUNTIMES: Runtime[] = [
       }),
   },
   {
+    key: 'workerd',
     name: 'workerd (dist/edge/worker.mjs)',
     prepare: async () => {
       await buildEdge();
@@ -125,7 +129,12 @@ async function sequentialReports(url: string, key: string, requests: number): Pr
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, requests: { type: 'string', default: '200' } } });
+  const { values } = parseArgs({
+    options: { runs: { type: 'string', default: '3' }, requests: { type: 'string', default: '200' }, only: { type: 'string' } },
+  });
+  const keys = values.only?.split(',').map((k) => k.trim()) ?? RUNTIMES.map((r) => r.key);
+  const unknown = keys.filter((k) => !RUNTIMES.some((r) => r.key === k));
+  if (unknown.length > 0) throw new Error(`--only: unknown runtime ${unknown.join(', ')}; expected ${RUNTIMES.map((r) => r.key).join(', ')}`);
   const runs = Number(values.runs);
   const requests = Number(values.requests);
   if (!(Number.isInteger(runs) && runs >= 1) || !(Number.isInteger(requests) && requests >= 1)) {
@@ -138,7 +147,7 @@ async function main(): Promise<void> {
     const load = await runCli(['load', ...files], { env: { DATABASE_URL: fixture.env.DATABASE_URL }, timeoutMs: 60_000 });
     if (load.code !== 0) throw new Error(`loading the sample failed:\n${load.stderr}`);
     const results: RuntimeResult[] = [];
-    for (const runtime of RUNTIMES) results.push(await measure(runtime, fixture, runs, requests));
+    for (const runtime of RUNTIMES.filter((r) => keys.includes(r.key))) results.push(await measure(runtime, fixture, runs, requests));
     const ms = (n: number) => n.toFixed(1);
     process.stdout.write(
       `| runtime | cold start to first /health (${runs} runs) | p50 | p99 (${requests} sequential hired-by-quarter) | other load before (cores) |\n| --- | --- | --- | --- | --- |\n`,
