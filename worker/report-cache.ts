@@ -16,11 +16,10 @@ export type ReportAnswer = CachedReport & { fromCache: boolean };
 /**
  * Reports cached by (report, year, data version): any committed insert, by this process or another,
  * bumps the data version, so a cached answer is never stale and needs no explicit invalidation.
- * The database is given per lookup, so the cache outlives a connection opened for one request.
  */
-export function createSharedReportCache(max = 256) {
+export function createReportCache(db: Database, max = 256) {
   const cache = new LRUCache<string, CachedReport>({ max });
-  return async function getReport(db: Database, name: ReportName, year: number): Promise<ReportAnswer> {
+  return async function getReport(name: ReportName, year: number): Promise<ReportAnswer> {
     const version = await db.dataVersion();
     const key = `${name}:${year}:${version}`;
     const hit = cache.get(key);
@@ -30,10 +29,4 @@ export function createSharedReportCache(max = 256) {
     cache.set(key, report);
     return { ...report, fromCache: false };
   };
-}
-
-/** The report cache of one long-lived database handle. */
-export function createReportCache(db: Database, max = 256) {
-  const shared = createSharedReportCache(max);
-  return (name: ReportName, year: number) => shared(db, name, year);
 }

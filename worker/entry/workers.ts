@@ -11,7 +11,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ExecutionContext, Hono } from 'hono';
 import { createApp } from '../app.ts';
-import { createSharedReportCache } from '../report-cache.ts';
 import { openPostgresDatabase, type PostgresDatabase } from '../../shared/adapters/db/postgres.database.ts';
 import { toDomainError } from '../../shared/adapters/db/postgres-errors.ts';
 import { openAzureBlobStore } from '../../shared/adapters/blob/azure-blob.store.ts';
@@ -48,17 +47,16 @@ interface Isolate {
 let isolate: Promise<Isolate> | null = null;
 /** Set once a connection found every migration applied; until then each new connection checks. */
 let migrated = false;
-const reports = createSharedReportCache();
 
 async function startIsolate(env: Env): Promise<Isolate> {
   const settings = edgeSettings(env);
   const blob = await openAzureBlobStore({ connectionString: settings.azureConnectionString, container: settings.container });
+  // Built once per isolate, so its report cache and API key cache serve every request.
   const db = forwardingDatabase('postgres', currentDatabase);
   const app = createApp({
     db,
     blob,
     log,
-    getReport: (name, year) => reports(currentDatabase(), name, year),
     access: { keysRequired: true, publicReports: settings.publicReports },
   });
   return { settings, app, blob };
