@@ -37,6 +37,22 @@ describe('the smoke list on workerd (the edge bundle, PostgreSQL + Azurite)', ()
     expect(await Promise.all(paths.map(get))).toEqual(paths.map(() => 200));
   }, 60_000);
 
+  it('stores an upload larger than one staged block (4 MiB) whole, in Azure Blob', async () => {
+    const lines = Array.from({ length: 400_000 }, (_, i) => `${i + 1},Department number ${i + 1}\n`).join('');
+    const res = await fetch(`${server.url}/api/v1/files/departments-large.csv`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${fixture.keys.ingest}`, 'content-type': 'text/csv' },
+      body: lines,
+    });
+    expect(res.status, await res.clone().text()).toBe(202);
+    const size = Buffer.byteLength(lines);
+    expect(size).toBeGreaterThan(2 * 4 * 1024 * 1024);
+    expect(((await res.json()) as { file: { size: number } }).file.size).toBe(size);
+    const container = BlobServiceClient.fromConnectionString(fixture.env.AZURE_STORAGE_CONNECTION_STRING).getContainerClient(fixture.env.AZURE_BLOB_CONTAINER);
+    const stored = await container.getBlobClient('departments-large.csv').downloadToBuffer();
+    expect(stored.toString('utf8') === lines).toBe(true);
+  }, 60_000);
+
   it('queues the new files of the Blob container on a scheduled event, once per file version', async () => {
     const container = BlobServiceClient.fromConnectionString(fixture.env.AZURE_STORAGE_CONNECTION_STRING).getContainerClient(fixture.env.AZURE_BLOB_CONTAINER);
     await container.getBlockBlobClient('jobs-scheduled.csv').upload('1,Scheduled\n', 12);
