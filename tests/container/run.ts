@@ -1,0 +1,142 @@
+/**
+ * `npm run test:container`: builds the Dockerfile with podman and proves the image works as documented.
+ * Makes the base image first when it cannot be pulled (tests/container/base-image.sh), then, in a fresh
+ * named volume: creates an admin key with `hiredb keys create`, runs `serve --sample` on a free loopback
+ * port and checks /health, a 401 without the key, the three sample tasks and the hired-by-quarter report
+ * against the independent computation, that the process runs as the non-root `node` user, and that the
+ * image's HEALTHCHECK turns healthy. Removes the container and the volume whatever happens.
+ * Skips (with the reason printed) only when this machine cannot run podman at all.
+ */
+import { deepStrictEqual } from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { freePort, http, REPO_DIR, waitFor } from '../helpers/processes.ts';
+import { expectedSample } from '../helpers/sample.ts';
+
+const run = promisify(execFile);
+const IMAGE = 'localhost/hiredb:test';
+const name = `hiredb-test-${process.pid}`;
+const volume = `${name}-var`;
+
+/** Flags every container of this test gets: runc (crun trips over rlimits on hybrid cgroups) and ulimits. */
+async function runtimeFlags(): Promise<string[]> {
+  const runtime = process.env.CONTAINER_RUNTIME ?? ((await succeeds('runc', ['--version'])) ? 'runc' : '');
+  return [...(runtime ? ['--runtime', runtime] : []), '--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=1024:1024'];
+}
+
+async function succeeds(cmd: string, args: string[]): Promise<boolean> {
+  return run(cmd, args, { timeout: 60_000 }).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Runs podman and answers its trimmed stdout; a failure names the step and carries podman's stderr. */
+async function podman(step: string, args: string[], timeoutMs = 120_000): Promise<string> {
+  try {
+    const { stdout } = await run('podman', args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+    return stdout.trim();
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`${step} failed: podman ${args.join(' ')}\n${(err.stderr ?? '').trim() || err.message}`);
+  }
+}
+
+/** Runs a command with its output on this terminal (the base image, the build), failing on a non-zero exit. */
+function streamed(step: string, cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: REPO_DIR, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('error', (e) => reject(new Error(`${step} failed to start: ${e.message}`)));
+    child.once('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`${step} failed: ${cmd} ${args.join(' ')} exited ${code ?? signal}`)),
+    );
+  });
+}
+
+function check(what: string, ok: boolean, detail: string): void {
+  if (!ok) throw new Error(`${what}: ${detail}`);
+  console.log(`  ok  ${what}`);
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+async function main(): Promise<void> {
+  if (!(await succeeds('podman', ['info']))) {
+    console.log('container test SKIPPED: this machine cannot run podman (`podman info` fails or podman is not installed)');
+    return;
+  }
+  const flags = await runtimeFlags();
+  const t0 = Date.now();
+  await streamed('making the base image', 'bash', ['tests/container/base-image.sh']);
+  const tBase = Date.now();
+  await streamed('building the Dockerfile', 'podman', ['build', '--format', 'docker', ...flags, '-t', IMAGE, '.']);
+  const tBuild = Date.now();
+  const size = Number(await podman('reading the image size', ['image', 'inspect', '--format', '{{.Size}}', IMAGE]));
+
+  const expected = expectedSample();
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  await podman('creating the volume', ['volume', 'create', volume]);
+  try {
+    const key = await podman('creating an admin key in the volume', [
+      'run', '--rm', ...flags, '-v', `${volume}:/app/var`, IMAGE, 'keys', 'create', '--role', 'admin', '--name', 'container-test',
+    ]);
+    check('`hiredb keys create` writes to the volume as the image user', /^hdb_[A-Za-z0-9_-]{43}$/.test(key), `stdout was ${JSON.stringify(key)}`);
+    const auth = { headers: { authorization: `Bearer ${key}` } };
+
+    const tStart = Date.now();
+    await podman('starting serve --sample', [
+      'run', '-d', '--name', name, ...flags, '-p', `127.0.0.1:${port}:8787`, '-v', `${volume}:/app/var`, IMAGE, 'serve', '--sample',
+    ]);
+    const health = await waitFor('GET /health to answer 200', async () => {
+      const res = await http(`${url}/health`);
+      return res.status === 200 ? res.body : undefined;
+    }, 60_000, 50);
+    const coldStartMs = Date.now() - tStart;
+    deepStrictEqual(health, { status: 'ok', database: 'sqlite', blob: 'ok' });
+    console.log(`  ok  GET /health answers ${JSON.stringify(health)}`);
+
+    const anonymous = await http(`${url}/api/v1/reports/hired-by-quarter?year=2021`);
+    check('a report without the key is refused', anonymous.status === 401, `status ${anonymous.status}: ${anonymous.text}`);
+
+    await waitFor('the three sample tasks to be done', async () => {
+      const tasks = (await http(`${url}/api/v1/tasks`, auth)).body.tasks as { status: string }[];
+      return tasks.length === 3 && tasks.every((t) => t.status === 'done') ? tasks : undefined;
+    }, 60_000, 200);
+    console.log('  ok  the three sample tasks are done');
+    const report = await http(`${url}/api/v1/reports/hired-by-quarter?year=2021`, auth);
+    check('hired-by-quarter answers 200', report.status === 200, `status ${report.status}: ${report.text}`);
+    deepStrictEqual(report.body, expected.hiredByQuarter2021, 'hired-by-quarter differs from the independent computation');
+    console.log('  ok  hired-by-quarter equals the independent computation');
+
+    const configuredUser = await podman('reading the image user', ['inspect', '--format', '{{.Config.User}}', name]);
+    check('the image runs as user node', configuredUser === 'node', `Config.User is ${JSON.stringify(configuredUser)}`);
+    const status = await podman('reading the process ids', ['exec', name, 'cat', '/proc/1/status']);
+    const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+    check('the server process is not root', uid !== undefined && uid !== '0', `PID 1 has Uid ${uid ?? '(unknown)'}`);
+
+    await podman('running the HEALTHCHECK', ['healthcheck', 'run', name]);
+    const healthStatus = await podman('reading the health status', ['inspect', '--format', '{{.State.Health.Status}}', name]);
+    check('the HEALTHCHECK reports healthy', healthStatus === 'healthy', `health status is ${JSON.stringify(healthStatus)}`);
+
+    console.log(
+      `container: base image ${seconds(tBase - t0)}, build ${seconds(tBuild - tBase)}, image ${(size / 1e6).toFixed(0)} MB, ` +
+        `start to first /health ${coldStartMs} ms`,
+    );
+  } catch (e) {
+    const logs = await run('podman', ['logs', '--tail', '40', name]).then((r) => `${r.stdout}${r.stderr}`.trim(), () => '');
+    if (logs) console.error(`--- last lines the container logged ---\n${logs}`);
+    throw e;
+  } finally {
+    await podman('removing the container', ['rm', '-f', '-t', '0', name]).catch(() => undefined);
+    await podman('removing the volume', ['volume', 'rm', '-f', volume]).catch(() => undefined);
+  }
+}
+
+main().then(
+  () => console.log('container test passed'),
+  (e: Error) => {
+    console.error(`container test FAILED: ${e.message}`);
+    process.exitCode = 1;
+  },
+);
