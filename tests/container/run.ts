@@ -60,11 +60,62 @@ function check(what: string, ok: boolean, detail: string): void {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
+interface ComposeService {
+  image?: string;
+  build?: { context: string };
+  command?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  ports?: string[];
+  volumes?: string[];
+}
+
+/**
+ * compose.yaml as docker-compose validates and normalises it (anchors merged, variables filled in), read
+ * back as JSON through the YAML module docker-compose itself runs on; then the layout the README promises.
+ */
+async function checkCompose(): Promise<void> {
+  if (!(await succeeds('docker-compose', ['version']))) {
+    console.log('  --  compose.yaml NOT checked: docker-compose is not installed');
+    return;
+  }
+  const normalised = await run('docker-compose', ['-f', 'compose.yaml', 'config'], { cwd: REPO_DIR }).catch((e) => {
+    throw new Error(`compose.yaml is invalid: ${(e.stderr ?? e.message).trim()}`);
+  });
+  const asJson = await new Promise<string>((resolve, reject) => {
+    const py = execFile('/usr/bin/python3', ['-c', 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], (e, out) =>
+      e ? reject(new Error(`reading docker-compose's output: ${e.message}`)) : resolve(out),
+    );
+    py.stdin?.end(normalised.stdout);
+  });
+  const compose = JSON.parse(asJson) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
+  const { services } = compose;
+  check('compose.yaml has the worker, two loaders and PostgreSQL', Object.keys(services).sort().join() === 'loader-1,loader-2,postgres,worker', `services are ${Object.keys(services).join(', ')}`);
+  check('compose.yaml keeps PostgreSQL and the Blob folder in volumes', Object.keys(compose.volumes ?? {}).sort().join() === 'blob,pgdata', `volumes are ${Object.keys(compose.volumes ?? {}).join(', ')}`);
+  const pg = services.postgres;
+  check('PostgreSQL has a pg_isready healthcheck', (pg.healthcheck?.test ?? []).includes('pg_isready'), JSON.stringify(pg.healthcheck));
+  for (const [service, command] of [['worker', 'serve,--no-loader'], ['loader-1', 'loader'], ['loader-2', 'loader']]) {
+    const s = services[service];
+    const problems = [
+      s.build?.context === REPO_DIR.replace(/\/$/, '') ? '' : `builds ${s.build?.context}`,
+      s.command?.join() === command ? '' : `runs ${s.command?.join(' ')}`,
+      s.depends_on?.postgres?.condition === 'service_healthy' ? '' : 'does not wait for PostgreSQL to be healthy',
+      /@postgres:5432\//.test(s.environment?.DATABASE_URL ?? '') ? '' : `DATABASE_URL is ${s.environment?.DATABASE_URL}`,
+      s.volumes?.some((v) => v.startsWith('blob:/app/var/blob')) ? '' : 'does not mount the blob volume',
+    ].filter(Boolean);
+    check(`compose ${service} runs \`${command.replace(',', ' ')}\` on PostgreSQL and the shared Blob folder`, problems.length === 0, problems.join('; '));
+  }
+  check('compose worker keeps the image HEALTHCHECK and publishes on loopback only', services.worker.healthcheck === undefined && (services.worker.ports ?? []).every((p) => p.startsWith('127.0.0.1:')), JSON.stringify({ healthcheck: services.worker.healthcheck, ports: services.worker.ports }));
+  check('compose loaders, which have no HTTP port, disable the HEALTHCHECK', ['loader-1', 'loader-2'].every((l) => services[l].healthcheck?.test?.[0] === 'NONE'), 'a loader keeps the HTTP healthcheck');
+}
+
 async function main(): Promise<void> {
   if (!(await succeeds('podman', ['info']))) {
     console.log('container test SKIPPED: this machine cannot run podman (`podman info` fails or podman is not installed)');
     return;
   }
+  await checkCompose();
   const flags = await runtimeFlags();
   const t0 = Date.now();
   await streamed('making the base image', 'bash', ['tests/container/base-image.sh']);
