@@ -9,14 +9,20 @@
  */
 import { deepStrictEqual } from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { freePort, http, REPO_DIR, waitFor } from '../helpers/processes.ts';
-import { expectedSample } from '../helpers/sample.ts';
+import { expectedSample, SAMPLE_FILES, type SampleExpectation } from '../helpers/sample.ts';
 
 const run = promisify(execFile);
 const IMAGE = 'localhost/hiredb:test';
 const name = `hiredb-test-${process.pid}`;
 const volume = `${name}-var`;
+const PG_TEST_URL = process.env.PG_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+// Above the number of files: with 2 slots a tick that lands while both dimension files load can stall a
+// loader (pinned in tests/api/loader-idle.test.ts); as in tests/e2e/serve-sample.test.ts.
+const LOAD_CONCURRENCY = '4';
 
 /** Flags every container of this test gets: runc (crun trips over rlimits on hybrid cgroups) and ulimits. */
 async function runtimeFlags(): Promise<string[]> {
@@ -110,6 +116,72 @@ async function checkCompose(): Promise<void> {
   check('compose loaders, which have no HTTP port, disable the HEALTHCHECK', ['loader-1', 'loader-2'].every((l) => services[l].healthcheck?.test?.[0] === 'NONE'), 'a loader keeps the HTTP healthcheck');
 }
 
+/** Waits until the API lists the three sample tasks, all done. */
+async function sampleTasksDone(url: string, init?: RequestInit): Promise<void> {
+  await waitFor('the three sample tasks to be done', async () => {
+    const tasks = (await http(`${url}/api/v1/tasks`, init)).body.tasks as { status: string }[];
+    return tasks.length === 3 && tasks.every((t) => t.status === 'done') ? tasks : undefined;
+  }, 60_000, 200);
+}
+
+/**
+ * compose.yaml's layout without compose (whose PostgreSQL image cannot be pulled everywhere): a worker
+ * (`serve --no-loader`) and a loader in two containers sharing a Blob volume, on this machine's
+ * PostgreSQL (PG_TEST_URL) in a database of their own, through the host's network on loopback. Files go
+ * in through the worker's upload API; only the loader container can load them.
+ */
+async function checkOnPostgres(flags: string[], image: string, expected: SampleExpectation): Promise<void> {
+  const database = `hiredb_container_${process.pid}`;
+  const admin = new pg.Client({ connectionString: PG_TEST_URL });
+  try {
+    await admin.connect();
+  } catch (e) {
+    throw new Error(`PostgreSQL at ${PG_TEST_URL} (PG_TEST_URL) does not answer: ${(e as Error).message}`);
+  }
+  const dbUrl = new URL(PG_TEST_URL);
+  dbUrl.pathname = `/${database}`;
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const blob = `${name}-blob`;
+  const containers = [`${name}-worker`, `${name}-loader`];
+  const env = ['-e', `DATABASE_URL=${dbUrl}`, '-e', 'HOST=127.0.0.1', '-e', `PORT=${port}`, '-e', 'BLOB_DIR=/app/var/blob', '-e', `LOAD_CONCURRENCY=${LOAD_CONCURRENCY}`];
+  const common = ['run', '-d', ...flags, '--network', 'host', '-v', `${blob}:/app/var/blob`, ...env];
+  await admin.query(`CREATE DATABASE ${database}`);
+  try {
+    await podman('creating the Blob volume', ['volume', 'create', blob]);
+    await podman('starting the worker on PostgreSQL', [...common, '--name', containers[0], image, 'serve', '--no-loader']);
+    await podman('starting the loader on PostgreSQL', [...common, '--name', containers[1], '--no-healthcheck', image, 'loader']);
+    const health = await waitFor('the worker on PostgreSQL to answer /health 200', async () => {
+      const res = await http(`${url}/health`);
+      return res.status === 200 ? res.body : undefined;
+    }, 60_000, 50);
+    deepStrictEqual(health, { status: 'ok', database: 'postgres', blob: 'ok' });
+    console.log(`  ok  a worker container on PostgreSQL answers /health ${JSON.stringify(health)}`);
+    for (const [table, file] of Object.entries(SAMPLE_FILES)) {
+      const res = await http(`${url}/api/v1/files/${table}.csv`, { method: 'PUT', body: await readFile(file) });
+      check(`PUT /api/v1/files/${table}.csv is accepted`, res.status >= 200 && res.status < 300, `status ${res.status}: ${res.text}`);
+    }
+    await sampleTasksDone(url);
+    console.log('  ok  the loader container loaded the three uploaded files');
+    const report = await http(`${url}/api/v1/reports/hired-by-quarter?year=2021`);
+    deepStrictEqual(report.body, expected.hiredByQuarter2021, 'hired-by-quarter on PostgreSQL differs from the independent computation');
+    console.log('  ok  hired-by-quarter on PostgreSQL equals the independent computation');
+    await podman('running the worker HEALTHCHECK', ['healthcheck', 'run', containers[0]]);
+    console.log('  ok  the worker HEALTHCHECK passes on PostgreSQL');
+  } catch (e) {
+    for (const c of containers) {
+      const logs = await run('podman', ['logs', '--tail', '20', c]).then((r) => `${r.stdout}${r.stderr}`.trim(), () => '');
+      if (logs) console.error(`--- last lines ${c} logged ---\n${logs}`);
+    }
+    throw e;
+  } finally {
+    for (const c of containers) await podman('removing a container', ['rm', '-f', '-t', '0', c]).catch(() => undefined);
+    await podman('removing the Blob volume', ['volume', 'rm', '-f', blob]).catch(() => undefined);
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+  }
+}
+
 async function main(): Promise<void> {
   if (!(await succeeds('podman', ['info']))) {
     console.log('container test SKIPPED: this machine cannot run podman (`podman info` fails or podman is not installed)');
@@ -137,7 +209,8 @@ async function main(): Promise<void> {
 
     const tStart = Date.now();
     await podman('starting serve --sample', [
-      'run', '-d', '--name', name, ...flags, '-p', `127.0.0.1:${port}:8787`, '-v', `${volume}:/app/var`, IMAGE, 'serve', '--sample',
+      'run', '-d', '--name', name, ...flags, '-p', `127.0.0.1:${port}:8787`, '-v', `${volume}:/app/var`,
+      '-e', `LOAD_CONCURRENCY=${LOAD_CONCURRENCY}`, IMAGE, 'serve', '--sample',
     ]);
     const health = await waitFor('GET /health to answer 200', async () => {
       const res = await http(`${url}/health`);
@@ -150,10 +223,7 @@ async function main(): Promise<void> {
     const anonymous = await http(`${url}/api/v1/reports/hired-by-quarter?year=2021`);
     check('a report without the key is refused', anonymous.status === 401, `status ${anonymous.status}: ${anonymous.text}`);
 
-    await waitFor('the three sample tasks to be done', async () => {
-      const tasks = (await http(`${url}/api/v1/tasks`, auth)).body.tasks as { status: string }[];
-      return tasks.length === 3 && tasks.every((t) => t.status === 'done') ? tasks : undefined;
-    }, 60_000, 200);
+    await sampleTasksDone(url, auth);
     console.log('  ok  the three sample tasks are done');
     const report = await http(`${url}/api/v1/reports/hired-by-quarter?year=2021`, auth);
     check('hired-by-quarter answers 200', report.status === 200, `status ${report.status}: ${report.text}`);
@@ -169,6 +239,8 @@ async function main(): Promise<void> {
     await podman('running the HEALTHCHECK', ['healthcheck', 'run', name]);
     const healthStatus = await podman('reading the health status', ['inspect', '--format', '{{.State.Health.Status}}', name]);
     check('the HEALTHCHECK reports healthy', healthStatus === 'healthy', `health status is ${JSON.stringify(healthStatus)}`);
+
+    await checkOnPostgres(flags, IMAGE, expected);
 
     console.log(
       `container: base image ${seconds(tBase - t0)}, build ${seconds(tBuild - tBase)}, image ${(size / 1e6).toFixed(0)} MB, ` +
