@@ -35,7 +35,7 @@ for i in $(seq 1 "$runs"); do
     >/dev/null 2>"$errors" || { cat "$errors" >&2; exit 1; }
   wait_health "$port"
   container+=($(($(now_ms) - t0)))
-  podman rm -f -t 0 "$name" >/dev/null 2>&1
+  podman rm -f -v -t 0 "$name" >/dev/null 2>&1
 done
 
 host=()

@@ -50,7 +50,7 @@ export async function printLogs(containers: string[]): Promise<void> {
 
 /** Removes containers and volumes, ignoring what is already gone. */
 export async function remove(containers: string[], volumes: string[]): Promise<void> {
-  for (const c of containers) await podman('removing a container', ['rm', '-f', '-t', '0', c]).catch(() => undefined);
+  for (const c of containers) await podman('removing a container', ['rm', '-f', '-v', '-t', '0', c]).catch(() => undefined);
   for (const v of volumes) await podman('removing a volume', ['volume', 'rm', '-f', v]).catch(() => undefined);
 }
 
