@@ -29,14 +29,26 @@ export async function podman(step: string, args: string[], timeoutMs = 120_000):
   }
 }
 
-/** Runs a command with its output on this terminal (the base image, the build), failing on a non-zero exit. */
-export function streamed(step: string, cmd: string, args: string[]): Promise<void> {
+/**
+ * Runs a command with its output on this terminal (the base image, the build), failing on a non-zero
+ * exit or when it is still running after `timeoutMs` (then it is killed).
+ */
+export function streamed(step: string, cmd: string, args: string[], timeoutMs = 15 * 60_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: REPO_DIR, stdio: ['ignore', 'inherit', 'inherit'] });
-    child.once('error', (e) => reject(new Error(`${step} failed to start: ${e.message}`)));
-    child.once('exit', (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`${step} failed: ${cmd} ${args.join(' ')} exited ${code ?? signal}`)),
-    );
+    const timer = setTimeout(() => {
+      reject(new Error(`${step} did not finish within ${timeoutMs / 60_000} min: ${cmd} ${args.join(' ')}`));
+      child.kill('SIGTERM');
+    }, timeoutMs);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`${step} failed to start: ${e.message}`));
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`${step} failed: ${cmd} ${args.join(' ')} exited ${code ?? signal}`));
+    });
   });
 }
 
