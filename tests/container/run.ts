@@ -4,7 +4,7 @@
  * 2. The base image, made when it cannot be pulled (./base-image.sh); the build.
  * 3. The image alone: `hiredb keys create` in a fresh volume, `serve --sample` on a free loopback port;
  *    /health, a 401 without the key, the sample's tasks and report against the independent computation,
- *    the non-root process, the HEALTHCHECK turning healthy.
+ *    the non-root process, the HEALTHCHECK turning healthy (also on a host-restricted server).
  * 4. compose's layout without compose (its images cannot be pulled everywhere): a `serve --no-loader`
  *    container and a `loader` container on this machine's PostgreSQL (PG_TEST_URL, a database of their
  *    own, the host's network on loopback), first sharing a Blob volume, then on Azurite, whose Blob
@@ -98,6 +98,25 @@ async function checkImageAlone(flags: string[], expected: SampleExpectation): Pr
   }
 }
 
+/** The HEALTHCHECK of a server that answers only HIREDB_ALLOWED_HOSTS (a bare 127.0.0.1 request gets 421). */
+async function checkHealthcheckWithAllowedHosts(flags: string[]): Promise<void> {
+  const name = `${PREFIX}-allowed-hosts`;
+  try {
+    await podman('starting serve with HIREDB_ALLOWED_HOSTS', [
+      'run', '-d', '--name', name, ...flags, '-e', 'HIREDB_AUTH=off', '-e', 'HIREDB_ALLOWED_HOSTS=hiredb.example.com', IMAGE, 'serve',
+    ]);
+    await waitFor('the HEALTHCHECK of a host-restricted server to pass', () =>
+      podman('running the HEALTHCHECK', ['healthcheck', 'run', name]).then(() => true),
+    60_000, 200);
+    console.log('  ok  the HEALTHCHECK passes on a server restricted to HIREDB_ALLOWED_HOSTS');
+  } catch (e) {
+    await printLogs([name]);
+    throw e;
+  } finally {
+    await remove([name], []);
+  }
+}
+
 /** Step 4, once per Blob store: a worker and a loader container on a new PostgreSQL database. */
 async function checkWorkerAndLoader(flags: string[], expected: SampleExpectation, blob: { label: string; env: string[]; volume?: string }) {
   const database = `hiredb_container_${process.pid}`;
@@ -173,6 +192,7 @@ async function main(): Promise<void> {
 
   const expected = expectedSample();
   const startMs = await checkImageAlone(flags, expected);
+  await checkHealthcheckWithAllowedHosts(flags);
   await checkWorkerAndLoader(flags, expected, { label: 'a shared Blob volume', env: ['-e', 'BLOB_DIR=/app/var/blob'], volume: `${PREFIX}-blob` });
   const azurite = await startAzurite();
   try {
