@@ -17,6 +17,7 @@ export interface ComposeService {
   healthcheck?: { test: string[] };
   ports?: string[];
   volumes?: string[];
+  stop_grace_period?: string;
 }
 interface Compose {
   services: Record<string, ComposeService>;
@@ -57,6 +58,7 @@ function checkBase(compose: Compose): void {
       s.depends_on?.postgres?.condition === 'service_healthy' ? '' : 'does not wait for PostgreSQL to be healthy',
       /@postgres:5432\//.test(s.environment?.DATABASE_URL ?? '') ? '' : `DATABASE_URL is ${s.environment?.DATABASE_URL}`,
       s.volumes?.some((v) => v.startsWith('blob:/app/var/blob')) ? '' : 'does not mount the blob volume',
+      s.stop_grace_period === '15s' ? '' : `stop_grace_period is ${s.stop_grace_period} (HireDB may take 14 s to stop)`,
     ].filter(Boolean);
     check(`compose ${service} runs \`${command}\` on PostgreSQL and the shared Blob folder`, problems.length === 0, problems.join('; '));
   }

@@ -4,7 +4,8 @@
  * 2. The base image, made when it cannot be pulled (./base-image.sh); the build.
  * 3. The image alone: `hiredb keys create` in a fresh volume, `serve --sample` on a free loopback port;
  *    /health, a 401 without the key, the sample's tasks and report against the independent computation,
- *    the non-root process, the HEALTHCHECK turning healthy (also on a host-restricted server).
+ *    the non-root process, the HEALTHCHECK turning healthy (also on a host-restricted server), exit
+ *    code 0 on `podman stop`.
  * 4. compose's layout without compose (its images cannot be pulled everywhere): a `serve --no-loader`
  *    container and a `loader` container on this machine's PostgreSQL (PG_TEST_URL, a database of their
  *    own, the host's network on loopback), first sharing a Blob volume, then on Azurite, whose Blob
@@ -89,6 +90,10 @@ async function checkImageAlone(flags: string[], expected: SampleExpectation): Pr
     await podman('running the HEALTHCHECK', ['healthcheck', 'run', name]);
     const state = await podman('reading the health status', ['inspect', '--format', '{{.State.Health.Status}}', name]);
     check('the HEALTHCHECK reports healthy', state === 'healthy', `health status is ${JSON.stringify(state)}`);
+
+    await podman('stopping the container', ['stop', '-t', '15', name], 30_000);
+    const exit = await podman('reading the exit code', ['inspect', '--format', '{{.State.ExitCode}}', name]);
+    check('`podman stop` (SIGTERM) ends the server with exit code 0', exit === '0', `exit code ${exit}`);
     return startMs;
   } catch (e) {
     await printLogs([name]);
