@@ -33,6 +33,7 @@ for part in "$prefix/lib/node_modules/npm" "$prefix/include/node"; do
   [[ -d $part ]] || fail "$part is missing: the base image needs this machine's npm and Node headers"
 done
 command -v debootstrap >/dev/null || fail "$base cannot be pulled and debootstrap is not installed to make it"
+((EUID == 0)) || fail "$base cannot be pulled, and making it needs root (debootstrap, chroot)"
 [[ -f /etc/ssl/certs/ca-certificates.crt ]] || fail "/etc/ssl/certs/ca-certificates.crt is missing: the base image carries it"
 
 cache_dir=${XDG_CACHE_HOME:-$HOME/.cache}/hiredb
