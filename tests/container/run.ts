@@ -27,9 +27,6 @@ import { check, podman, printLogs, remove, runtimeFlags, streamed, succeeds } fr
 const IMAGE = 'localhost/hiredb:test';
 const PREFIX = `hiredb-test-${process.pid}`;
 const PG_TEST_URL = process.env.PG_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-// Above the number of files: with 2 slots a tick that lands while both dimension files load can stall a
-// loader (pinned in tests/api/loader-idle.test.ts); as in tests/e2e/serve-sample.test.ts.
-const LOAD_CONCURRENCY = '4';
 const BLOB_CONTAINER = 'hiredb';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -65,7 +62,7 @@ async function checkImageAlone(flags: string[], expected: SampleExpectation): Pr
     const started = Date.now();
     await podman('starting serve --sample', [
       'run', '-d', '--name', name, ...flags, '-p', `${new URL(url).host}:8787`, '-v', `${volume}:/app/var`,
-      '-e', `LOAD_CONCURRENCY=${LOAD_CONCURRENCY}`, IMAGE, 'serve', '--sample',
+      IMAGE, 'serve', '--sample',
     ]);
     const health = await healthy(url, 'serve --sample');
     const startMs = Date.now() - started;
@@ -134,7 +131,7 @@ async function checkWorkerAndLoader(flags: string[], expected: SampleExpectation
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const containers = [`${PREFIX}-worker`, `${PREFIX}-loader`];
-  const env = ['-e', `DATABASE_URL=${dbUrl}`, '-e', 'HOST=127.0.0.1', '-e', `PORT=${port}`, '-e', `LOAD_CONCURRENCY=${LOAD_CONCURRENCY}`, ...blob.env];
+  const env = ['-e', `DATABASE_URL=${dbUrl}`, '-e', 'HOST=127.0.0.1', '-e', `PORT=${port}`, ...blob.env];
   const common = ['run', '-d', ...flags, '--network', 'host', ...(blob.volume ? ['-v', `${blob.volume}:/app/var/blob`] : []), ...env];
   await admin.query(`CREATE DATABASE ${database}`);
   try {
