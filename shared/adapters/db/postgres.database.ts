@@ -385,9 +385,22 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
   const migrationLock = `hiredb:migrate:${schema ?? ''}`;
   const LOCK = 'SELECT pg_advisory_xact_lock(hashtext($1))';
 
+  /** Every migration is in the ledger (the usual start): one query then replaces a transaction per migration. */
+  const schemaIsCurrent = async () => {
+    let applied: Set<string>;
+    try {
+      applied = new Set((await pool.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version as string));
+    } catch (err) {
+      if ((err as { code?: string }).code === '42P01') return false; // undefined_table: no ledger yet
+      throw toDomainError(err);
+    }
+    return readMigrations('postgres').every((m) => applied.has(m.version));
+  };
+
   return {
     dialect: 'postgres',
     async migrate() {
+      if (await schemaIsCurrent()) return;
       await transaction('BEGIN', async (client) => {
         await client.query(LOCK, [migrationLock]);
         if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
