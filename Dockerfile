@@ -9,7 +9,7 @@ WORKDIR /app
 # better-sqlite3 compiles its addon when no prebuilt binary matches the platform.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3
 
 # Stage 2: the runtime image, without the compilers, running as the image's unprivileged `node` user.
 FROM node:20-bookworm-slim AS runtime
@@ -23,6 +23,8 @@ COPY shared shared
 COPY worker worker
 COPY sql sql
 COPY data data
+# The compiled JavaScript HireDB starts from (dist/node).
+RUN npm run build
 # var/ holds the default SQLite file and Blob folder; the only place the process writes.
 RUN mkdir -p var/blob && chown -R node:node var
 USER node
