@@ -44,7 +44,9 @@ export async function openTestDatabase(
     let raw: BetterSqlite3.Database | undefined;
     query = async (sql) => {
       raw ??= new BetterSqlite3(file);
-      return raw.prepare(sql).all() as Record<string, unknown>[];
+      const statement = raw.prepare(sql);
+      if (!statement.reader) return statement.run(), [];
+      return statement.all() as Record<string, unknown>[];
     };
     drop = async () => {
       raw?.close();
