@@ -23,7 +23,7 @@ export async function* prepareBatchesInThread<T extends TableName>(
   dims: { departmentIds?: ReadonlySet<number>; jobIds?: ReadonlySet<number> },
   options: PrepareOptions,
 ): AsyncGenerator<PreparedBatch<T>> {
-  const worker = new Worker(threadSource(), { eval: true });
+  const worker = startThread();
   const input = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   const inbox: ThreadMessage[] = [];
   let wake: (() => void) | null = null;
@@ -91,6 +91,12 @@ export async function* prepareBatchesInThread<T extends TableName>(
 }
 
 let source: string | null = null;
+
+/** Deno runs the thread's TypeScript as it is (no subprocess to permit); Node gets it bundled. */
+function startThread(): Worker {
+  if ('Deno' in globalThis) return new Worker(new URL('./prepare-thread.ts', import.meta.url));
+  return new Worker(threadSource(), { eval: true });
+}
 
 /**
  * The thread's code as one plain script, bundled once per process from its TypeScript: the thread then
