@@ -87,11 +87,18 @@ function splitOptions(url: string): { url: string; options: string | null } {
   return { url: parsed.toString(), options };
 }
 
+export interface PostgresDatabase extends Database {
+  /** The bundled migrations this database has not applied yet, in order (all of them on an empty database). */
+  pendingMigrations(): Promise<string[]>;
+}
+
+const UNDEFINED_TABLE = '42P01';
+
 /**
  * PostgreSQL adapter (pg pool + COPY). With `schema`, every connection works in that schema (created by
  * migrate()), so several HireDB databases, or test files, can share one PostgreSQL database.
  */
-export async function openPostgresDatabase(url: string, opts: PostgresOptions = {}): Promise<Database> {
+export async function openPostgresDatabase(url: string, opts: PostgresOptions = {}): Promise<PostgresDatabase> {
   const schema = opts.schema;
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new RangeError(`schema must be a lower-case identifier ([a-z_][a-z0-9_]*, at most 63), got "${schema}"`);
@@ -369,6 +376,16 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
           await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [m.version, Date.now()]);
         });
       }
+    },
+    async pendingMigrations() {
+      let applied: Set<string>;
+      try {
+        applied = new Set((await pool.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version as string));
+      } catch (err) {
+        if ((err as { code?: string }).code !== UNDEFINED_TABLE) throw toDomainError(err);
+        applied = new Set();
+      }
+      return readMigrations('postgres').map((m) => m.version).filter((v) => !applied.has(v));
     },
     async close() {
       await pool.end();
