@@ -1,7 +1,8 @@
 // The smoke list on Deno: worker/entry/deno.ts started for real by the Deno binary of the `deno`
 // devDependency, with HireDB's permissions, on PostgreSQL + Azurite and on the SQLite + local folder
 // defaults (node:sqlite there), the loader in the same process.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +103,52 @@ describe('the smoke list on Deno with the defaults: SQLite on node:sqlite under 
     expect(await readFile(join(dir, 'var', 'blob', 'departments-smoke-1.csv'), 'utf8')).toBe('9001,Smoke 1\n');
     expect(server.output()).toContain('"database":"sqlite"');
   }, 90_000);
+});
+
+describe('Deno.serve under the limits of hiredb serve', () => {
+  let dir: string;
+  let server: RunningDeno;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'hiredb-deno-limits-'));
+    server = await startDenoServer({ HIREDB_BODY_MIN_RATE: '1000', HIREDB_BODY_RATE_WINDOW_MS: '600' }, { cwd: dir, args: ['--no-loader'] });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers 408 to an upload whose body comes slower than HIREDB_BODY_MIN_RATE, and stores nothing', async () => {
+    const url = new URL('/api/v1/files/departments-slow.csv', server.url);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(url, { method: 'PUT', headers: { 'content-type': 'text/csv', 'transfer-encoding': 'chunked' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.write('1,');
+      let sent = 0;
+      // A byte every 200 ms: 5 bytes/s, far below the 1000 required.
+      const drip = setInterval(() => (++sent > 100 ? (clearInterval(drip), req.end()) : req.write('x')), 200);
+      req.on('close', () => clearInterval(drip));
+    });
+    expect(answer.status).toBe(408);
+    expect(JSON.parse(answer.body).error.code).toBe('REQUEST_TIMEOUT');
+    expect(server.output()).toContain('request body too slow: cut off');
+    const tasks = (await (await fetch(`${server.url}/api/v1/tasks`)).json()) as { total: number };
+    expect(tasks.total).toBe(0);
+    expect((await readdir(join(dir, 'var', 'blob')).catch(() => [])).filter((f) => !f.startsWith('.'))).toEqual([]);
+  }, 30_000);
+
+  it('takes an upload at a normal pace, whatever its size', async () => {
+    const body = Array.from({ length: 50_000 }, (_, i) => `${i + 1},Department ${i + 1}\n`).join('');
+    const res = await fetch(`${server.url}/api/v1/files/departments-fast.csv`, { method: 'PUT', headers: { 'content-type': 'text/csv' }, body });
+    expect(res.status, await res.clone().text()).toBe(202);
+    expect(await readFile(join(dir, 'var', 'blob', 'departments-fast.csv'), 'utf8')).toBe(body);
+  }, 30_000);
 });
 
 describe('deno.json', () => {
