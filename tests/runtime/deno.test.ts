@@ -151,6 +151,41 @@ describe('Deno.serve under the limits of hiredb serve', () => {
   }, 30_000);
 });
 
+describe('stopping Deno mid-upload', () => {
+  it('lets the grace period pass, cuts the upload off (nothing stored, no task) and exits 0', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hiredb-deno-stop-'));
+    const server = await startDenoServer({ HIREDB_BODY_MIN_RATE: '0' }, { cwd: dir, args: ['--no-loader'] });
+    try {
+      const req = request(new URL('/api/v1/files/departments-cut.csv', server.url), { method: 'PUT', headers: { 'content-type': 'text/csv', 'transfer-encoding': 'chunked' } });
+      req.on('error', () => {}); // the server cuts it off
+      req.on('response', (res) => res.resume());
+      let line = 0;
+      const drip = setInterval(() => req.write(`${++line},Department ${line}\n`), 20);
+      try {
+        await waitFor('the upload under way', async () => (line > 10 ? true : undefined));
+        const started = Date.now();
+        const ended = await server.stop();
+        expect(ended).toEqual({ code: 0, signal: null });
+        expect(Date.now() - started).toBeGreaterThanOrEqual(9_000); // the grace period of requests in flight
+      } finally {
+        clearInterval(drip);
+        req.destroy();
+      }
+      expect(server.output()).toMatch(/"msg":"stopped"/);
+      expect((await readdir(join(dir, 'var', 'blob'))).filter((f) => f.includes('departments-cut'))).toEqual([]);
+      const db = openSqliteDatabase(join(dir, 'var', 'hiredb.sqlite'));
+      try {
+        expect((await db.tasks.list({ limit: 10, offset: 0 })).total).toBe(0);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe('deno.json', () => {
   it('its tasks run worker/entry/deno.ts with the permissions serve:deno uses, and no others', async () => {
     const config = JSON.parse(await readFile(join(REPO_DIR, 'deno.json'), 'utf8')) as { nodeModulesDir: string; tasks: Record<string, string> };
