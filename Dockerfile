@@ -4,7 +4,7 @@ WORKDIR /app
 # better-sqlite3 compiles its addon when no prebuilt binary matches the platform.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3
 
 FROM node:20-bookworm-slim
 WORKDIR /app
@@ -17,6 +17,7 @@ COPY shared shared
 COPY worker worker
 COPY sql sql
 COPY data data
+RUN npm run build
 RUN mkdir -p var && chown node:node var
 USER node
 VOLUME /app/var

@@ -55,12 +55,24 @@ export function formatResults(rows: number, runs: number, results: Record<string
   if (reports.length) {
     out.push(
       '',
-      'Reports (year 2021; cold = first request after a data change; direct = the same SQL in the database shell)',
+      'Reports (year 2021; cold = first request after a data change; direct = the direct query over hired_employees in',
+      'the database shell; worst year = slowest cold median of 2020, 2021, 2022; after load = the first request once loaded)',
       table(
-        ['path', 'table rows', 'cold ms', 'direct ms', 'cold/direct', 'warm p50 ms', 'warm p99 ms', 'answer rows'],
+        ['path', 'table rows', 'cold ms', 'worst year ms', 'direct ms', 'cold/direct', 'warm p50 ms', 'warm p99 ms', 'after load ms', 'answer rows'],
         reports.map((k) => {
           const r = results[k];
-          return [k, fmtInt(r.rows), fmt(r.cold_ms as number), fmt(r.direct_ms as number), fmt(r.cold_over_direct as number), fmt(r.warm_p50_ms as number, 3), fmt(r.warm_p99_ms as number, 3), fmtInt(r.report_rows as number)];
+          return [
+            k,
+            fmtInt(r.rows),
+            fmt(r.cold_ms as number),
+            fmt(r.cold_max_year_ms as number),
+            fmt(r.direct_ms as number),
+            fmt(r.cold_over_direct as number),
+            fmt(r.warm_p50_ms as number, 3),
+            fmt(r.warm_p99_ms as number, 3),
+            fmt(r.first_after_load_ms as number),
+            fmtInt(r.report_rows as number),
+          ];
         }),
       ),
     );
@@ -100,6 +112,12 @@ export function evaluateTargets(rows: number, results: Record<string, PathResult
   for (const k of Object.keys(results).filter((x) => x.startsWith('report_'))) {
     const r = results[k];
     check(`${k}: warm p50 < 2 ms`, (r.warm_p50_ms as number) < 2, `${fmt(r.warm_p50_ms as number, 3)} ms`);
+    const worst = r.cold_max_year_ms as number | undefined;
+    if (worst !== undefined) {
+      const label = `${k}: cold < 50 ms, every year`;
+      if (rows >= 10_000_000) check(label, worst < 50, `${fmt(worst)} ms`);
+      else t.push({ target: label, status: worst < 50 ? 'holds' : 'misses', detail: `${fmt(worst)} ms (the issue sets it at 1e7 rows)` });
+    }
     const cold = r.cold_over_direct as number | null;
     const label = `${k}: cold ≤ 1.2× direct`;
     if (cold === null) t.push({ target: label, status: 'n/a', detail: 'no direct query time' });

@@ -48,7 +48,9 @@ export async function openTestDatabase(
     let raw: SqliteConnection | undefined;
     query = async (sql) => {
       raw ??= openSqliteConnection(file);
-      return raw.prepare(sql).all() as Record<string, unknown>[];
+      const statement = raw.prepare(sql);
+      if (!statement.reader) return statement.run(), [];
+      return statement.all() as Record<string, unknown>[];
     };
     drop = async () => {
       raw?.close();

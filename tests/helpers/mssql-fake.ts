@@ -25,7 +25,8 @@ export function recorder(answer: (sql: string, params: SqlParams) => SqlRow[] = 
   const calls: Call[] = [];
   const make = (tx: boolean): SqlExecutor => ({
     async query(sql, params = {}) {
-      const used = new Set([...sql.matchAll(/(?<!@)@(\w+)/g)].map((m) => m[1]).filter((n) => !DECLARED.has(n)));
+      const declared = new Set([...sql.matchAll(/\bDECLARE\s+@(\w+)/gi)].map((m) => m[1]));
+      const used = new Set([...sql.matchAll(/(?<!@)@(\w+)/g)].map((m) => m[1]).filter((n) => !DECLARED.has(n) && !declared.has(n)));
       expect([...used].sort(), `parameters of: ${sql}`).toEqual(Object.keys(params).sort());
       if (sql.includes('#staging')) expect(tx, '#staging outside a transaction').toBe(true);
       calls.push({ kind: 'query', sql, params, tx });

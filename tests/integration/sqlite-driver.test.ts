@@ -53,6 +53,10 @@ describe('SQLite driver', () => {
     ]);
     expect(db.prepare('SELECT ? AS big, ? AS max').get(2147483647, 8_640_000_000_000_000)).toEqual({ big: 2147483647, max: 8_640_000_000_000_000 });
     expect(db.prepare('UPDATE t SET name = @name WHERE id = @id').run({ id: 99, name: 'none' }).changes).toBe(0);
+    expect(db.prepare('SELECT id FROM t WHERE id BETWEEN ? AND ? ORDER BY id').pluck().all(2, 3)).toEqual([2, 3]);
+    expect(db.prepare('SELECT COUNT(*) FROM t').pluck().get()).toBe(4);
+    expect(db.prepare('SELECT id FROM t WHERE id = 99').pluck().get()).toBeUndefined();
+    expect([db.prepare('SELECT 1').reader, db.prepare('DELETE FROM t WHERE id = 99').reader, db.prepare('DELETE FROM t WHERE id = 99 RETURNING id').reader]).toEqual([true, false, true]);
   });
 
   it('commits an immediate transaction whole, or rolls it back whole when its function throws', () => {

@@ -55,15 +55,22 @@ describe('mssql insertBatch SQL', () => {
 
     expect(insert.sql).toBe(INSERT_FROM_STAGING.hired_employees);
     expect(insert.params).toEqual({});
+    // The ids it really inserted go to hires_pending as runs of consecutive ids, in the same statement batch.
     expect(norm(insert.sql)).toBe(
-      'INSERT INTO hired_employees (id, name, datetime, department_id, job_id) ' +
+      'DECLARE @fresh TABLE (id INT NOT NULL PRIMARY KEY); ' +
+        'INSERT INTO hired_employees (id, name, datetime, department_id, job_id) OUTPUT inserted.id INTO @fresh ' +
         'SELECT s.id, s.name, s.datetime, s.department_id, s.job_id FROM #staging s ' +
         'WHERE NOT EXISTS (SELECT 1 FROM hired_employees t WITH (UPDLOCK, HOLDLOCK) WHERE t.id = s.id); ' +
-        'SELECT @@ROWCOUNT AS inserted;',
+        'DECLARE @inserted INT = @@ROWCOUNT; ' +
+        'INSERT INTO hires_pending (id_from, id_to) ' +
+        'SELECT MIN(id), MAX(id) FROM (SELECT id, id - ROW_NUMBER() OVER (ORDER BY id) AS run FROM @fresh) f GROUP BY run; ' +
+        'SELECT @inserted AS inserted;',
     );
     expect(bump).toMatchObject({ sql: BUMP_VERSION, params: {} });
     expect(BUMP_VERSION).toBe('UPDATE data_version SET version = version + 1 WHERE id = 1;');
-    for (const t of TABLES) expect(INSERT_FROM_STAGING[t], t).not.toMatch(/hires_daily|MERGE|OUTPUT/);
+    // Only hires feed the reports; the rollup itself is never written by an insert (the reads fold it).
+    for (const t of TABLES) expect(INSERT_FROM_STAGING[t], t).not.toMatch(/hires_by_quarter|MERGE/);
+    for (const t of ['departments', 'jobs'] as const) expect(INSERT_FROM_STAGING[t], t).not.toMatch(/hires_pending|OUTPUT/);
   });
 
   it('inserts dimension rows the same way, and leaves data_version alone when nothing was new', async () => {

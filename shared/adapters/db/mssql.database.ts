@@ -20,8 +20,10 @@ import {
   COUNT_TASKS,
   ENQUEUE,
   FINISH,
-  HIRED_BY_QUARTER,
-  HIRING_ABOVE_AVERAGE,
+  FOLD_PENDING,
+  HAS_PENDING,
+  HIRED_BY_QUARTER_FROM_ROLLUP,
+  HIRING_ABOVE_AVERAGE_FROM_ROLLUP,
   INSERT_FROM_STAGING,
   LIST_REJECTS,
   LIST_REJECTS_AFTER,
@@ -34,7 +36,7 @@ import {
   splitSqlBatches,
 } from './mssql.sql.ts';
 import { REJECT_COLUMNS, STAGING_COLUMNS, rejectRow, stagingDdl, stagingRow } from './mssql-bulk.ts';
-import { isStorableYear, isTaskId, mssqlDedupeKey, page, yearRange } from './mssql-params.ts';
+import { isStorableYear, isTaskId, mssqlDedupeKey, page } from './mssql-params.ts';
 import { isDeadlockVictim } from './mssql-errors.ts';
 import { openMssqlExecutor, type MssqlOptions } from './mssql-pool.ts';
 import { withRetry } from '../../service/retry.ts';
@@ -144,10 +146,17 @@ export function createMssqlDatabase(exec: SqlExecutor): Database {
     },
   };
 
+  /** Brings the rollup up to date with every committed write before a report reads it. */
+  async function foldIfPending() {
+    if (count(await exec.query(HAS_PENDING), 'pending') === 0) return;
+    await rerunDeadlockVictims(() => exec.transaction(async (tx) => void (await tx.query(FOLD_PENDING))));
+  }
+
   const reports: ReportQueries = {
     async hiredByQuarter(year) {
       if (!isStorableYear(year)) return [];
-      const rows = await exec.query(HIRED_BY_QUARTER, yearRange(year));
+      await foldIfPending();
+      const rows = await exec.query(HIRED_BY_QUARTER_FROM_ROLLUP, { year: int(year) });
       return rows.map(
         (r): HiredByQuarterRow => ({
           department: String(r.department),
@@ -161,7 +170,8 @@ export function createMssqlDatabase(exec: SqlExecutor): Database {
     },
     async hiringAboveAverage(year) {
       if (!isStorableYear(year)) return [];
-      const rows = await exec.query(HIRING_ABOVE_AVERAGE, yearRange(year));
+      await foldIfPending();
+      const rows = await exec.query(HIRING_ABOVE_AVERAGE_FROM_ROLLUP, { year: int(year) });
       return rows.map((r): HiringAboveAverageRow => ({ id: Number(r.id), department: String(r.department), hired: Number(r.hired) }));
     },
   };

@@ -34,10 +34,17 @@ SELECT @@ROWCOUNT AS inserted;`,
 SELECT s.id, s.job FROM #staging s
 ${NOT_PRESENT('jobs')};
 SELECT @@ROWCOUNT AS inserted;`,
-  hired_employees: `INSERT INTO hired_employees (id, name, datetime, department_id, job_id)
+  // The ids really inserted also go to hires_pending, as runs of consecutive ids (gaps and islands: id minus
+  // its rank is constant along a run), for the reports' next fold.
+  hired_employees: `DECLARE @fresh TABLE (id INT NOT NULL PRIMARY KEY);
+INSERT INTO hired_employees (id, name, datetime, department_id, job_id)
+OUTPUT inserted.id INTO @fresh
 SELECT s.id, s.name, s.datetime, s.department_id, s.job_id FROM #staging s
 ${NOT_PRESENT('hired_employees')};
-SELECT @@ROWCOUNT AS inserted;`,
+DECLARE @inserted INT = @@ROWCOUNT;
+INSERT INTO hires_pending (id_from, id_to)
+SELECT MIN(id), MAX(id) FROM (SELECT id, id - ROW_NUMBER() OVER (ORDER BY id) AS run FROM @fresh) f GROUP BY run;
+SELECT @inserted AS inserted;`,
 };
 
 export const BUMP_VERSION = 'UPDATE data_version SET version = version + 1 WHERE id = 1;';
@@ -105,6 +112,57 @@ export const LIST_REJECTS_AFTER =
   'SELECT TOP (@limit) * FROM task_rejects WHERE task_id = @id AND line > @after ORDER BY line;';
 export const COUNT_REJECTS = 'SELECT COUNT_BIG(*) AS n FROM task_rejects WHERE task_id = @id;';
 
+export const HAS_PENDING = 'SELECT CASE WHEN EXISTS (SELECT 1 FROM hires_pending) THEN 1 ELSE 0 END AS pending;';
+
+/**
+ * Counts the pending runs into the rollup and deletes them, in one transaction under an application lock
+ * (folders go one at a time). READPAST skips runs of writes still in flight: they are folded next time.
+ * Each run is a clustered index range of hired_employees.
+ */
+export const FOLD_PENDING = `DECLARE @lock INT;
+EXEC @lock = sp_getapplock @Resource = N'hiredb:fold', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 60000;
+IF @lock < 0 THROW 51000, N'hiredb: timed out waiting for the report fold lock', 1;
+DECLARE @runs TABLE (id_from INT NOT NULL, id_to INT NOT NULL);
+DELETE FROM hires_pending WITH (READPAST) OUTPUT deleted.id_from, deleted.id_to INTO @runs;
+MERGE hires_by_quarter WITH (HOLDLOCK) AS r
+USING (
+  SELECT DATEPART(year, h.datetime) AS year, h.department_id, h.job_id, DATEPART(quarter, h.datetime) AS quarter, COUNT_BIG(*) AS hires
+  FROM @runs p JOIN hired_employees h ON h.id BETWEEN p.id_from AND p.id_to
+  GROUP BY DATEPART(year, h.datetime), h.department_id, h.job_id, DATEPART(quarter, h.datetime)
+) AS c
+ON r.year = c.year AND r.department_id = c.department_id AND r.job_id = c.job_id AND r.quarter = c.quarter
+WHEN MATCHED THEN UPDATE SET hires = r.hires + c.hires
+WHEN NOT MATCHED THEN INSERT (year, department_id, job_id, quarter, hires) VALUES (c.year, c.department_id, c.job_id, c.quarter, c.hires);`;
+
+/**
+ * The reports read the rollup (a few rows per department and job of a year). Names are grouped and
+ * compared exactly (binary collation) as SQLite does: 'Sales' and 'sales' stay two rows even on a
+ * case-insensitive database.
+ */
+export const HIRED_BY_QUARTER_FROM_ROLLUP = `SELECT d.department COLLATE Latin1_General_BIN2 AS department, j.job COLLATE Latin1_General_BIN2 AS job,
+  SUM(CASE WHEN r.quarter = 1 THEN r.hires ELSE 0 END) AS Q1,
+  SUM(CASE WHEN r.quarter = 2 THEN r.hires ELSE 0 END) AS Q2,
+  SUM(CASE WHEN r.quarter = 3 THEN r.hires ELSE 0 END) AS Q3,
+  SUM(CASE WHEN r.quarter = 4 THEN r.hires ELSE 0 END) AS Q4
+FROM hires_by_quarter r
+JOIN departments d ON d.id = r.department_id
+JOIN jobs j ON j.id = r.job_id
+WHERE r.year = @year
+GROUP BY d.department COLLATE Latin1_General_BIN2, j.job COLLATE Latin1_General_BIN2;`;
+
+/** Above the mean in exact integers, as HIRING_ABOVE_AVERAGE, from the year's rollup rows. */
+export const HIRING_ABOVE_AVERAGE_FROM_ROLLUP = `WITH hires AS (
+  SELECT department_id, SUM(hires) AS hired FROM hires_by_quarter
+  WHERE year = @year
+  GROUP BY department_id),
+per_department AS (
+  SELECT d.id AS id, d.department AS department, COALESCE(h.hired, 0) AS hired
+  FROM departments d LEFT JOIN hires h ON h.department_id = d.id)
+SELECT id, department, hired FROM per_department
+WHERE hired * (SELECT COUNT_BIG(*) FROM per_department) > (SELECT SUM(hired) FROM per_department);`;
+
+// The direct queries: the same reports computed from every row of the year (what the rollup replaces;
+// the tests compare against them).
 /** The year's hires: its bounds are DATETIME2 parameters (see yearRange), so the datetime index range applies. */
 const IN_YEAR = 'datetime >= @year_start AND datetime <= @year_end';
 

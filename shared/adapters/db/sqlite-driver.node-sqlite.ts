@@ -5,6 +5,8 @@ interface StatementSync {
   run(...params: unknown[]): { changes: number };
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
+  columns(): unknown[];
+  setReturnArrays(enabled: boolean): void;
 }
 interface DatabaseSync {
   readonly isTransaction: boolean;
@@ -26,11 +28,25 @@ function spread(params: unknown[]): unknown[] {
 }
 
 function statement(st: StatementSync): SqliteStatement {
-  return {
+  let plucked = false;
+  const self: SqliteStatement = {
+    reader: st.columns().length > 0,
     run: (...params) => st.run(...spread(params)),
-    get: (...params) => st.get(...spread(params)),
-    all: (...params) => st.all(...spread(params)),
+    get: (...params) => {
+      const row = st.get(...spread(params));
+      return plucked && row !== undefined ? (row as unknown[])[0] : row;
+    },
+    all: (...params) => {
+      const rows = st.all(...spread(params));
+      return plucked ? rows.map((r) => (r as unknown[])[0]) : rows;
+    },
+    pluck: () => {
+      st.setReturnArrays(true);
+      plucked = true;
+      return self;
+    },
   };
+  return self;
 }
 
 /** The runtime's built-in `node:sqlite` (`DatabaseSync`), behind the same surface as better-sqlite3. */

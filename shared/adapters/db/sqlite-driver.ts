@@ -9,10 +9,14 @@ import { openNodeSqlite } from './sqlite-driver.node-sqlite.ts';
  * one object whose keys name `@key` parameters.
  */
 export interface SqliteStatement {
+  /** True when the statement returns rows (a SELECT, RETURNING), which all() and get() then read. */
+  readonly reader: boolean;
   /** `changes` is a number: neither driver is asked for BigInt results. */
   run(...params: unknown[]): { changes: number };
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
+  /** From now on get() and all() give each row's first column instead of the row. Returns the statement. */
+  pluck(): SqliteStatement;
 }
 
 export interface SqliteConnection {

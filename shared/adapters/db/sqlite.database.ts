@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { COLUMNS, TABLES, type DimensionTable, type RowOf, type TableName } from '../../domain/tables.ts';
 import type { NewTask } from '../../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../../domain/reports.ts';
-import { yearBounds } from '../../domain/reports.ts';
+import { idRuns, idRunsJson } from '../../domain/id-runs.ts';
 import { TransientError } from '../../domain/errors.ts';
 import {
   CheckpointGapError,
@@ -19,6 +19,7 @@ import { rejectFromRecord, taskFromRecord, type TaskRecord } from './task-row.ts
 import { sqliteApiKeys } from './sqlite-api-keys.ts';
 import { diskReserve } from './sqlite-disk-reserve.ts';
 import { openSqliteConnection, sqliteErrorKind, type SqliteConnection, type SqliteStatement } from './sqlite-driver.ts';
+import * as reportSql from './sqlite.sql.ts';
 
 /** Rows per INSERT statement: one statement of many rows costs about half as much per row as one each. */
 const ROWS_PER_INSERT = 50;
@@ -40,35 +41,6 @@ WHERE id = (
   ORDER BY CASE WHEN t.table_name = 'hired_employees' THEN 1 ELSE 0 END, t.id
   LIMIT 1)
 RETURNING *`;
-
-// Counted per department and job id first, then named: the join runs over a few thousand groups, not every hire.
-const HIRED_BY_QUARTER = `
-WITH counts AS (
-  SELECT department_id, job_id,
-    SUM(CASE WHEN substr(datetime, 6, 2) <= '03' THEN 1 ELSE 0 END) AS q1,
-    SUM(CASE WHEN substr(datetime, 6, 2) BETWEEN '04' AND '06' THEN 1 ELSE 0 END) AS q2,
-    SUM(CASE WHEN substr(datetime, 6, 2) BETWEEN '07' AND '09' THEN 1 ELSE 0 END) AS q3,
-    SUM(CASE WHEN substr(datetime, 6, 2) >= '10' THEN 1 ELSE 0 END) AS q4
-  FROM hired_employees
-  WHERE datetime >= ? AND datetime < ?
-  GROUP BY department_id, job_id)
-SELECT d.department AS department, j.job AS job,
-  SUM(c.q1) AS Q1, SUM(c.q2) AS Q2, SUM(c.q3) AS Q3, SUM(c.q4) AS Q4
-FROM counts c
-JOIN departments d ON d.id = c.department_id
-JOIN jobs j ON j.id = c.job_id
-GROUP BY d.department, j.job`;
-
-const HIRING_ABOVE_AVERAGE = `
-WITH hires AS (
-  SELECT department_id, COUNT(*) AS hired FROM hired_employees
-  WHERE datetime >= ? AND datetime < ?
-  GROUP BY department_id),
-per_department AS (
-  SELECT d.id AS id, d.department AS department, COALESCE(h.hired, 0) AS hired
-  FROM departments d LEFT JOIN hires h ON h.department_id = d.id)
-SELECT id, department, hired FROM per_department
-WHERE hired * (SELECT COUNT(*) FROM per_department) > (SELECT SUM(hired) FROM per_department)`;
 
 /**
  * The driver's error in the domain's terms: SQLITE_BUSY (another process holds the write lock beyond
@@ -120,10 +92,13 @@ export function openSqliteDatabase(file: string): Database {
         }
         return params;
       };
+      // Read before the rows go in (this transaction is the only writer): the hires really inserted feed the reports.
+      const fresh = table === 'hired_employees' ? freshIds(s, rows) : null;
       let inserted = 0;
       let i = 0;
       for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) inserted += many.run(bind(i, i + ROWS_PER_INSERT)).changes;
       for (; i < rows.length; i++) inserted += one.run(bind(i, i + 1)).changes;
+      if (fresh && fresh.length > 0) s.recordPending.run(idRunsJson(idRuns(fresh)));
       if (inserted > 0) s.bumpVersion.run();
       const result = { inserted, already_exists: rows.length - inserted };
       if (checkpoint) {
@@ -218,12 +193,21 @@ export function openSqliteDatabase(file: string): Database {
     Object.entries(rawTasks).map(([name, fn]) => [name, (...args: unknown[]) => guarded(() => (fn as (...a: unknown[]) => unknown)(...args))]),
   ) as unknown as TaskRepository;
 
+  const foldPending = db.immediate(() => {
+    st().foldPending.run();
+    st().deletePending.run();
+  });
+  /** Brings the rollup up to date with every committed write before a report reads it. */
+  const foldIfPending = () => guarded(() => (st().hasPending.get() as { pending: number }).pending && foldPending());
+
   const reports: ReportQueries = {
     async hiredByQuarter(year) {
-      return db.prepare(HIRED_BY_QUARTER).all(...yearBounds(year)) as HiredByQuarterRow[];
+      await foldIfPending();
+      return st().hiredByQuarter.all(year) as HiredByQuarterRow[];
     },
     async hiringAboveAverage(year) {
-      return db.prepare(HIRING_ABOVE_AVERAGE).all(...yearBounds(year)) as HiringAboveAverageRow[];
+      await foldIfPending();
+      return st().hiringAboveAverage.all(year) as HiringAboveAverageRow[];
     },
   };
 
@@ -249,11 +233,10 @@ export function openSqliteDatabase(file: string): Database {
       return guarded(() => insertBatch(table, rows, checkpoint));
     },
     async dimensionIds(table: DimensionTable) {
-      const rows = () => db.prepare(`SELECT id FROM ${table === 'departments' ? 'departments' : 'jobs'}`).all() as { id: number }[];
-      return guarded(() => new Set(rows().map((r) => r.id)));
+      return guarded(() => new Set(db.prepare(`SELECT id FROM ${table === 'departments' ? 'departments' : 'jobs'}`).pluck().all() as number[]));
     },
     async dataVersion() {
-      return (st().version.get() as { version: number }).version;
+      return st().version.pluck().get() as number;
     },
     tasks,
     reports,
@@ -261,8 +244,33 @@ export function openSqliteDatabase(file: string): Database {
   };
 }
 
+/** The ids of a hired_employees batch not yet in the table (the batch's ids are distinct). */
+function freshIds(s: ReturnType<typeof prepareStatements>, rows: readonly { id: number }[]): number[] {
+  if (rows.length === 0) return [];
+  let min = rows[0].id;
+  let max = rows[0].id;
+  for (const r of rows) {
+    if (r.id < min) min = r.id;
+    if (r.id > max) max = r.id;
+  }
+  const existing = (
+    max - min < rows.length * 4 ? s.existingInRange.all(min, max) : s.existingOf.all(JSON.stringify(rows.map((r) => r.id)))
+  ) as number[];
+  if (existing.length === 0) return rows.map((r) => r.id);
+  const present = new Set(existing);
+  return rows.filter((r) => !present.has(r.id)).map((r) => r.id);
+}
+
 function prepareStatements(db: SqliteConnection) {
   return {
+    existingInRange: db.prepare(reportSql.EXISTING_IN_RANGE).pluck(),
+    existingOf: db.prepare(reportSql.EXISTING_OF).pluck(),
+    recordPending: db.prepare(reportSql.RECORD_PENDING),
+    hasPending: db.prepare(reportSql.HAS_PENDING),
+    foldPending: db.prepare(reportSql.FOLD_PENDING),
+    deletePending: db.prepare(reportSql.DELETE_PENDING),
+    hiredByQuarter: db.prepare(reportSql.HIRED_BY_QUARTER_FROM_ROLLUP),
+    hiringAboveAverage: db.prepare(reportSql.HIRING_ABOVE_AVERAGE_FROM_ROLLUP),
     insertRows: Object.fromEntries(
       TABLES.map((t) => [t, { many: db.prepare(insertSql(t, ROWS_PER_INSERT)), one: db.prepare(insertSql(t, 1)) }]),
     ) as Record<TableName, { many: SqliteStatement; one: SqliteStatement }>,
