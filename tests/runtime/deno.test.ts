@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteDatabase } from '../../shared/adapters/db/sqlite.database.ts';
 import { createApiKey } from '../../shared/service/api-keys.ts';
 import { enqueueFile } from '../../shared/service/enqueue-file.ts';
-import { DENO_PERMISSIONS } from '../../worker/entry/serve-deno.ts';
+import { DENO_PERMISSIONS, startDeno } from '../../worker/entry/serve-deno.ts';
 import { REPO_DIR, waitFor } from '../helpers/processes.ts';
 import { DEFAULT_ROUNDS, prepareSmokeFixture, type SmokeFixture, type SmokeKeys } from './setup.ts';
 import { runSmoke } from './smoke-requests.ts';
@@ -181,6 +181,38 @@ describe('stopping Deno mid-upload', () => {
       }
     } finally {
       await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('Deno start-up refusals, as hiredb serve', () => {
+  /** Runs the Deno entry to its end; resolves with its exit code and output. */
+  const runToEnd = (env: Record<string, string>, args: string[] = []) =>
+    new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = startDeno({ env, args, cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
+      child.once('exit', (code) => resolve({ code, output }));
+    });
+
+  it('stops with exit 1 and a message naming the setting or option that is wrong', async () => {
+    const badPort = await runToEnd({ PORT: 'eighty' });
+    expect(badPort.code).toBe(1);
+    expect(badPort.output).toMatch(/^hiredb: .*PORT/m);
+    const badOption = await runToEnd({ DATABASE_URL: 'sqlite::memory:' }, ['--lodaer']);
+    expect(badOption.code).toBe(1);
+    expect(badOption.output).toMatch(/hiredb: .*--lodaer[\s\S]*usage: worker\/entry\/deno\.ts/);
+  }, 60_000);
+
+  it('refuses a non-loopback HOST while no API key exists', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hiredb-deno-open-'));
+    try {
+      const open = await runToEnd({ HOST: '0.0.0.0', PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'h.sqlite')}`, BLOB_DIR: join(dir, 'blob') });
+      expect(open.code).toBe(1);
+      expect(open.output).toMatch(/hiredb: .*API key/);
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }, 60_000);
