@@ -1,5 +1,5 @@
 /**
- * `npm run bench:runtimes [-- --runs K --requests N --only node,workerd]`: the same HTTP app on each runtime, on one PostgreSQL
+ * `npm run bench:runtimes [-- --runs K --requests N --only node,deno,workerd]`: the same HTTP app on each runtime, on one PostgreSQL
  * database (the sample data loaded) and one Azurite container. For each runtime: the cold start, from
  * spawning the process to its first `/health` 200 (K runs), and the latency of N sequential
  * `GET /api/v1/reports/hired-by-quarter?year=2021` requests with a read key (after 20 unmeasured ones), as
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildEdge } from '../worker/entry/build-edge.ts';
 import { startWorkerd } from '../worker/entry/serve-workerd.ts';
+import { startDeno } from '../worker/entry/serve-deno.ts';
 import { prepareSmokeFixture, type SmokeFixture } from '../tests/runtime/setup.ts';
 import { freePort, HIREDB_BIN, REPO_DIR, runCli } from '../tests/helpers/processes.ts';
 import { busyCores, waitForQuiet } from './quiet.ts';
@@ -38,6 +39,11 @@ const RUNTIMES: Runtime[] = [
         env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
         stdio: 'ignore',
       }),
+  },
+  {
+    key: 'deno',
+    name: 'deno (worker/entry/deno.ts --no-loader)',
+    spawn: async (env, port) => startDeno({ env: { ...env, PORT: String(port), HOST: '127.0.0.1' }, args: ['--no-loader'], cwd: tmpdir(), stdio: 'ignore' }),
   },
   {
     key: 'workerd',

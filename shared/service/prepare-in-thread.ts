@@ -132,7 +132,9 @@ function takeThread(): Worker {
   return worker;
 }
 
-function threadFile(): string {
+function threadFile(): string | URL {
+  // Deno runs the thread's TypeScript module as it is: nothing to build.
+  if ('Deno' in globalThis) return new URL('./prepare-thread.ts', import.meta.url);
   if (!existsSync(THREAD_FILE)) throw new Error(`the parse thread's script ${THREAD_FILE} is missing; run npm run build`);
   return THREAD_FILE;
 }
