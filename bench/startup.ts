@@ -5,13 +5,15 @@
  *   load-again  the same with --restart into the database the previous run left (schema already current)
  *   migrate-pg  with --postgres: `hiredb migrate` on a PostgreSQL schema that is already current
  * Runs interleave the cases (and the checkouts, with --against), so a machine that gets busier part-way
- * through weighs on all of them alike; medians are printed.
+ * through weighs on all of them alike; medians are printed, of the wall time and of the CPU time the
+ * process used (user + system, both threads; from /proc, in 10 ms ticks), which other work on the machine
+ * disturbs less.
  *
  *   node bin/run-ts.mjs bench/startup.ts [--runs 20] [--postgres] [--against /path/to/other/checkout …]
  * (--against may be given several times: each checkout runs its own bin/hiredb.mjs on the same files.)
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -48,13 +50,20 @@ if (pgSchema) {
   CASES['migrate-pg'] = { args: ['migrate'], before: () => {}, env: hiredbEnv({ DATABASE_URL: hiredbPgUrl(pgSchema.schema) }) };
 }
 
-function timeOnce(checkout: string, c: Case): number {
+/** CPU time of this process's waited-for children so far, in ms (cutime + cstime of /proc/self/stat). */
+function childrenCpuMs(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100; // fields 16 and 17; USER_HZ is 100 on Linux
+}
+
+function timeOnce(checkout: string, c: Case): { wall: number; cpu: number } {
   const { args } = c;
+  const cpuBefore = childrenCpuMs();
   const started = performance.now();
   const res = spawnSync(process.execPath, [join(checkout, 'bin', 'hiredb.mjs'), ...args], { cwd: checkout, env: c.env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ms = performance.now() - started;
+  const wall = performance.now() - started;
   if (res.status !== 0) throw new Error(`hiredb ${args.join(' ')} in ${checkout} exited ${res.status}: ${res.stderr}`);
-  return ms;
+  return { wall, cpu: childrenCpuMs() - cpuBefore };
 }
 
 const median = (xs: number[]) => {
@@ -62,8 +71,9 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+const loadAtStart = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 try {
-  const times = new Map<string, number[]>();
+  const times = new Map<string, { wall: number; cpu: number }[]>();
   for (const checkout of checkouts) for (const c of Object.values(CASES)) {
     c.before();
     timeOnce(checkout, c); // warm-up: the file cache, and a build on the fly if one is due
@@ -77,12 +87,13 @@ try {
       }
     }
   }
-  process.stdout.write(`node ${process.version}, ${runs} runs each, interleaved; wall ms\n`);
+  process.stdout.write(`node ${process.version}, ${runs} runs each, interleaved; ms; load average ${loadAtStart} at the start, ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} at the end\n`);
+  process.stdout.write(`${'case'.padEnd(10)}  ${'wall'.padStart(6)}  ${'min'.padStart(6)}  ${'max'.padStart(6)}  ${'cpu'.padStart(6)}  checkout\n`);
   for (const [key, xs] of times) {
     const [name, checkout] = key.split('\t');
-    process.stdout.write(
-      `${name.padEnd(10)}  median ${median(xs).toFixed(1).padStart(6)}  min ${Math.min(...xs).toFixed(1).padStart(6)}  max ${Math.max(...xs).toFixed(1).padStart(6)}  ${checkout}\n`,
-    );
+    const wall = xs.map((x) => x.wall);
+    const cells = [median(wall), Math.min(...wall), Math.max(...wall), median(xs.map((x) => x.cpu))].map((v) => v.toFixed(0).padStart(6));
+    process.stdout.write(`${name.padEnd(10)}  ${cells.join('  ')}  ${checkout}\n`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -12,7 +12,7 @@
  * The output sits two folders below the repository, as the sources do (loader/cli/, shared/service/):
  * URLs made from import.meta.url (the sample data, the parse thread) resolve the same from either.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -80,7 +80,9 @@ export async function buildDist({ clean = false } = {}) {
     build({ ...COMMON, entryPoints: { 'prepare-thread': 'shared/service/prepare-thread.ts' }, outdir: DIST }),
   ]);
   const outputs = [...cli.outputFiles, ...thread.outputFiles];
+  // Besides the sources: this script and tsconfig.json (esbuild reads its compiler options) shape the output.
   const inputs = new Set([relative(ROOT, fileURLToPath(import.meta.url))]);
+  if (existsSync(join(ROOT, 'tsconfig.json'))) inputs.add('tsconfig.json');
   for (const result of [cli, thread]) for (const input of Object.keys(result.metafile.inputs)) inputs.add(input);
 
   mkdirSync(DIST, { recursive: true });
