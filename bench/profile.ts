@@ -5,8 +5,10 @@
  *
  *   node bin/run-ts.mjs bench/profile.ts [--rows N] [--db sqlite|postgres] [--top K]
  */
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { SourceMap } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { withCleanup } from './cleanup.ts';
 import { generate, REPO_DIR } from './generate.ts';
@@ -16,7 +18,7 @@ import { freshSchema, hiredbPgUrl } from './pg.ts';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   hitCount?: number;
 }
 interface CpuProfile {
@@ -25,6 +27,24 @@ interface CpuProfile {
   endTime: number;
   samples: number[];
   timeDeltas: number[];
+}
+
+const maps = new Map<string, SourceMap | null>();
+
+/** The repository path of the source at (line, column) of a file, through its source map when it has one. */
+function sourceOf(path: string, line: number, column: number): string {
+  if (!maps.has(path)) {
+    let map: SourceMap | null = null;
+    try {
+      map = new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8')));
+    } catch {
+      // no map: named as it is
+    }
+    maps.set(path, map);
+  }
+  const entry = maps.get(path)?.findEntry(line, column) as { originalSource?: string } | undefined;
+  const source = entry?.originalSource ? resolve(dirname(path), entry.originalSource.replace(/^file:\/\//, '')) : path;
+  return relative(REPO_DIR, source);
 }
 
 export function summarizeProfile(profile: CpuProfile, top: number): string {
@@ -38,9 +58,9 @@ export function summarizeProfile(profile: CpuProfile, top: number): string {
     const us = self.get(node.id) ?? 0;
     if (!us) continue;
     total += us;
-    const { functionName, url, lineNumber } = node.callFrame;
-    // The TypeScript loader's output has no useful line numbers: project files are named by path only.
-    const where = !url ? '' : url.startsWith('file://') ? relative(REPO_DIR, new URL(url).pathname) : `${url}:${lineNumber + 1}`;
+    const { functionName, url, lineNumber, columnNumber } = node.callFrame;
+    // Project files are named by path only (the source a function of dist/ was compiled from, by its map).
+    const where = !url ? '' : url.startsWith('file://') ? sourceOf(new URL(url).pathname, lineNumber, columnNumber) : `${url}:${lineNumber + 1}`;
     const key = `${functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
     byFunction.set(key, (byFunction.get(key) ?? 0) + us);
   }

@@ -7,7 +7,7 @@ import type { BlobStore } from '../shared/ports/blob-store.port.ts';
 import type { Database } from '../shared/ports/database.port.ts';
 import type { Logger } from '../shared/platform/logger.ts';
 import { runTask, type RunTaskOptions } from '../shared/service/run-task.ts';
-import { enqueueFile } from '../shared/service/enqueue-file.ts';
+import { queueNewFiles } from '../shared/service/queue-new-files.ts';
 import type { RetryOptions } from '../shared/service/retry.ts';
 
 export interface LoaderOptions {
@@ -52,19 +52,7 @@ export function startLoader(db: Database, blob: BlobStore, opts: LoaderOptions):
   // stuck) must not start it a second time.
   const running = new Set<number>();
 
-  const poll = async () => {
-    for (const entry of await blob.list()) {
-      if (entry.settling) {
-        opts.log.info('file not settled yet; queued once unchanged for one poll', { file: entry.name, size: entry.size });
-        continue;
-      }
-      const key = `${entry.name}\u001f${entry.version}`;
-      if (seen.has(key)) continue;
-      const { task, created } = await enqueueFile(db, entry);
-      seen.add(key);
-      if (created) opts.log.info('task queued', { task: task.id, file: entry.name, status: task.status });
-    }
-  };
+  const poll = () => queueNewFiles(db, blob, { log: opts.log, seen });
 
   const run = async (task: Task) => {
     if (stopping.signal.aborted) return release(task);

@@ -2,7 +2,7 @@ import type { BlobStore } from '../shared/ports/blob-store.port.ts';
 import type { Database } from '../shared/ports/database.port.ts';
 import type { Logger } from '../shared/platform/logger.ts';
 import type { ReportName } from '../shared/domain/reports.ts';
-import type { CachedReport } from './report-cache.ts';
+import type { ReportAnswer } from './report-cache.ts';
 import type { RetryOptions } from '../shared/service/retry.ts';
 import type { AccessPolicy } from './auth/access-policy.ts';
 
@@ -21,7 +21,7 @@ export interface AppDeps {
   db: Database;
   blob: BlobStore;
   log: Logger;
-  getReport: (name: ReportName, year: number) => Promise<CachedReport>;
+  getReport: (name: ReportName, year: number) => Promise<ReportAnswer>;
   /** Lets an in-process loader start a queued task at once instead of on its next tick. */
   onTaskQueued?: () => void;
   /** How long an original-API load waits for its task before answering 202 (LEGACY_WAIT_MS). */

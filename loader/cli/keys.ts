@@ -3,7 +3,7 @@ import { ROLES } from '../../shared/domain/roles.ts';
 import type { Database } from '../../shared/ports/database.port.ts';
 import type { Logger } from '../../shared/platform/logger.ts';
 import { apiKeyView, createApiKey, revokeApiKey } from '../../shared/service/api-keys.ts';
-import { CliError } from './load.ts';
+import { CliError } from './cli-error.ts';
 import { printTable } from './output.ts';
 
 export const KEYS_USAGE = `  keys create --role <${ROLES.join('|')}> --name <name>

@@ -8,6 +8,7 @@ import { enqueueFile } from '../../shared/service/enqueue-file.ts';
 import { runTask, type RunTaskOptions } from '../../shared/service/run-task.ts';
 import type { RetryOptions } from '../../shared/service/retry.ts';
 import { progressBar } from './output.ts';
+import { CliError } from './cli-error.ts';
 
 export interface LoadedFile {
   file: string;
@@ -30,10 +31,6 @@ export interface FileOutcome extends LoadedFile {
 export function loadedFile(o: LoadedFile): LoadedFile {
   const { file, table, task_id, processed, inserted, already_exists, rejected } = o;
   return { file, table, task_id, processed, inserted, already_exists, rejected };
-}
-
-export class CliError extends Error {
-  readonly exitCode: number = 1;
 }
 
 /** Ctrl-C (or SIGTERM) during `hiredb load`: the task is left failed `interrupted`, resumable. */

@@ -1,27 +1,23 @@
+// Only what parsing the command line needs is imported here: each command loads its modules (drivers,
+// the HTTP app, the task runner, the configuration schema) when it runs, so `--help` and a bad option
+// answer without reading them.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig, ConfigError, type Config } from '../../shared/config/config.ts';
-import { loadDotEnv } from '../../shared/config/dotenv.ts';
+import type { Config } from '../../shared/config/config.ts';
 import { DatabaseMissingError, openDatabase } from '../../shared/adapters/open.ts';
 import { isReportName, parseReportYear, REPORT_COLUMNS, REPORTS, reportToCsv } from '../../shared/domain/reports.ts';
 import { isTableName, TABLES, type TableName } from '../../shared/domain/tables.ts';
 import { consoleLogger } from '../../shared/platform/logger.ts';
-import { taskView } from '../../shared/domain/task-view.ts';
-import { runReport } from '../../shared/service/run-report.ts';
 import { ENCODINGS, isEncoding, type Encoding } from '../../shared/csv/decode.ts';
 import { VERSION } from '../../shared/version.ts';
+import { ROLES } from '../../shared/domain/roles.ts';
 import type { Database } from '../../shared/ports/database.port.ts';
-import { printLoadSummary, printRejects, printTable } from './output.ts';
-import { CliError, loadedFile, loadFiles } from './load.ts';
-import { runServer } from './serve.ts';
-import { runKeys } from './keys.ts';
-import { rejectsCsv } from '../../shared/service/reject-pages.ts';
+import { CliError } from './cli-error.ts';
 
 async function writeStream(stream: ReadableStream<Uint8Array>, out = process.stdout): Promise<void> {
   for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
     if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
   }
 }
-import { ROLES } from '../../shared/domain/roles.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | undefined>;
@@ -58,6 +54,7 @@ const COMMANDS: Record<string, Command> = {
     options: { sample: { type: 'boolean' }, 'no-loader': { type: 'boolean' } },
     args: { min: 0, max: 0 },
     async run({ values, config }) {
+      const { runServer } = await import('./serve.ts');
       await runServer(config, consoleLogger(), { http: true, loader: !values['no-loader'], sample: Boolean(values.sample) });
       return new Promise<number>(() => {}); // runs until a signal stops the process
     },
@@ -68,6 +65,7 @@ const COMMANDS: Record<string, Command> = {
     options: {},
     args: { min: 0, max: 0 },
     async run({ config }) {
+      const { runServer } = await import('./serve.ts');
       await runServer(config, consoleLogger(), { http: false, loader: true, sample: false });
       return new Promise<number>(() => {});
     },
@@ -83,6 +81,10 @@ const COMMANDS: Record<string, Command> = {
       if (table !== undefined && !isTableName(table)) throw new CliError(`unknown table "${table}"; expected ${TABLES.join(', ')}`);
       const encoding = values.encoding as string | undefined;
       if (encoding !== undefined && !isEncoding(encoding)) throw new CliError(`unknown encoding "${encoding}"; expected ${ENCODINGS.join(', ')}`);
+      // Each file's parse thread boots while the database opens and the task is claimed.
+      const { warmParseThreads } = await import('../../shared/service/prepare-in-thread.ts');
+      warmParseThreads(positionals.length);
+      const [{ loadFiles, loadedFile }, { printLoadSummary }] = await Promise.all([import('./load.ts'), import('./output.ts')]);
       return withDatabase(openDatabase(config.databaseUrl, { timeouts: config.databaseTimeouts }), async (db) => {
         const results = await loadFiles(db, positionals, {
           batchSize: config.batchSize,
@@ -113,6 +115,7 @@ const COMMANDS: Record<string, Command> = {
       return withDatabase(readOnly(config), async (db) => {
         if (!(await db.tasks.get(id))) throw new CliError(`no task ${id}; hiredb tasks lists them`);
         const format = (values.format as string | undefined) ?? 'table';
+        const [{ rejectsCsv }, { printRejects }] = await Promise.all([import('../../shared/service/reject-pages.ts'), import('./output.ts')]);
         if (format === 'csv') await writeStream(rejectsCsv(db, id, { raw: Boolean(values.raw) }));
         else if (format === 'table') await printRejects(db, id, Boolean(values.json));
         else throw new CliError(`unknown format "${format}"; expected table or csv (or --json)`);
@@ -137,6 +140,7 @@ const COMMANDS: Record<string, Command> = {
         throw new CliError((e as Error).message);
       }
       return withDatabase(readOnly(config), async (db) => {
+        const [{ runReport }, { printTable }] = await Promise.all([import('../../shared/service/run-report.ts'), import('./output.ts')]);
         const rows = await runReport(db.reports, name, year);
         if (format === 'json') process.stdout.write(JSON.stringify(rows) + '\n');
         else if (format === 'csv') process.stdout.write(reportToCsv(rows, REPORT_COLUMNS[name], { raw: Boolean(values.raw) }));
@@ -152,6 +156,7 @@ const COMMANDS: Record<string, Command> = {
     args: { min: 0, max: 0 },
     async run({ values, config }) {
       return withDatabase(readOnly(config), async (db) => {
+        const [{ taskView }, { printTable }] = await Promise.all([import('../../shared/domain/task-view.ts'), import('./output.ts')]);
         const { tasks } = await db.tasks.list({ limit: 1000, offset: 0 });
         if (values.json) process.stdout.write(JSON.stringify(tasks.map((t) => taskView(t))) + '\n');
         else
@@ -179,6 +184,7 @@ const COMMANDS: Record<string, Command> = {
     options: { role: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } },
     args: { min: 1, max: 2 },
     async run({ values, positionals, config }) {
+      const { runKeys } = await import('./keys.ts');
       return withDatabase(openDatabase(config.databaseUrl, { timeouts: config.databaseTimeouts }), (db) =>
         runKeys(db, { positionals, role: values.role as string | undefined, name: values.name as string | undefined, json: Boolean(values.json) }, consoleLogger()),
       );
@@ -260,6 +266,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(commandHelp(name, command));
     return 0;
   }
+  const [{ loadDotEnv }, { loadConfig }] = await Promise.all([import('../../shared/config/dotenv.ts'), import('../../shared/config/config.ts')]);
   loadDotEnv();
   return command.run({ values: args.values, positionals: args.positionals, config: loadConfig() });
 }
@@ -276,7 +283,8 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (e) => {
+  async (e) => {
+    const { ConfigError } = await import('../../shared/config/config.ts');
     const expected = e instanceof CliError || e instanceof ConfigError || e instanceof DatabaseMissingError;
     const detail = !expected && process.env.HIREDB_DEBUG ? (e as Error)?.stack : (e as Error)?.message;
     process.stderr.write(`hiredb: ${detail ?? String(e)}\n`);

@@ -13,6 +13,18 @@ export function printTable(rows: Record<string, unknown>[], columns: readonly st
   out.write(`(${rows.length} ${rows.length === 1 ? 'row' : 'rows'})\n`);
 }
 
+/**
+ * 1234567 → "1,234,567", what toLocaleString('en-US') writes for a whole number, without starting ICU's
+ * number formatting (~15 ms on the first call, more than the rest of a small load's summary).
+ */
+export function grouped(n: number): string {
+  if (!Number.isSafeInteger(n)) return n.toLocaleString('en-US');
+  const digits = String(Math.abs(n));
+  let out = digits.slice(0, digits.length % 3 || 3);
+  for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
+  return n < 0 ? `-${out}` : out;
+}
+
 /** 1536 → "1.5 KiB": binary units, one decimal from KiB up. */
 export function humanBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -55,9 +67,9 @@ export function renderProgress(label: string, p: Progress, width: number): strin
   const clock = (s: number) => `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
   const tail = [
     `${(ratio * 100).toFixed(0).padStart(3)}%`,
-    `${rate.toLocaleString('en-US')} rows/s`,
+    `${grouped(rate)} rows/s`,
     `ETA ${eta === null ? '-:--' : clock(eta)}`,
-    `${p.rejected.toLocaleString('en-US')} rejected`,
+    `${grouped(p.rejected)} rejected`,
   ].join('  ');
   // Room is given to the numbers first, then the file name (cut with …), then the bar.
   const room = width - tail.length - 2;
@@ -132,7 +144,7 @@ export interface LoadSummaryRow {
  * then `hiredb rejects <task>` for each file with rejects.
  */
 export function printLoadSummary(rows: LoadSummaryRow[], out: NodeJS.WritableStream = process.stdout): void {
-  const n = (v: number) => v.toLocaleString('en-US');
+  const n = grouped;
   const rate = (records: number, ms: number) => (ms > 0 && records > 0 ? n(Math.round(records / (ms / 1000))) : '-');
   const sum = (k: 'bytes' | 'elapsedMs' | 'recordsThisRun' | 'processed' | 'inserted' | 'already_exists' | 'rejected') =>
     rows.reduce((acc, r) => acc + r[k], 0);

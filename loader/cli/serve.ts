@@ -5,7 +5,7 @@ import type { Config } from '../../shared/config/config.ts';
 import { openBlobStore, openDatabase } from '../../shared/adapters/open.ts';
 import type { Logger } from '../../shared/platform/logger.ts';
 import { createApp } from '../../worker/app.ts';
-import { serveOnNode } from '../../worker/entry/node.ts';
+import type { Listen, Listening } from '../../worker/entry/listener.ts';
 import { accessAtStart } from '../../worker/auth/access-policy.ts';
 import { ConfigError } from '../../shared/config/config.ts';
 import { startLoader, type Loader } from '../loader.ts';
@@ -25,8 +25,11 @@ export async function seedSample(blobDir: string, log: Logger): Promise<void> {
   log.info('seeded the Blob folder with the sample data', { files: (await readdir(SAMPLE_DIR)).filter((n) => n.endsWith('.csv')) });
 }
 
-/** `hiredb serve` / `hiredb loader`: the HTTP worker and/or the loader in this process, until a signal. */
-export async function runServer(config: Config, log: Logger, opts: { http: boolean; loader: boolean; sample: boolean }) {
+/**
+ * `hiredb serve` / `hiredb loader`: the HTTP worker and/or the loader in this process, until a signal.
+ * `listen` is the runtime's HTTP server (Node's by default; worker/entry/deno.ts passes Deno.serve's).
+ */
+export async function runServer(config: Config, log: Logger, opts: { http: boolean; loader: boolean; sample: boolean; listen?: Listen }) {
   const db = await openDatabase(config.databaseUrl, { timeouts: config.databaseTimeouts });
   const start = opts.http
     ? accessAtStart({ host: config.host, auth: config.auth, publicReports: config.publicReports, keysExist: await db.keys.any() })
@@ -40,7 +43,7 @@ export async function runServer(config: Config, log: Logger, opts: { http: boole
   if (opts.sample && !config.azureStorageConnectionString) await seedSample(config.blobDir, log);
 
   let loader: Loader | null = null;
-  let server: Awaited<ReturnType<typeof serveOnNode>> | null = null;
+  let server: Listening | null = null;
   if (opts.http) {
     const app = createApp({
       db,
@@ -59,7 +62,8 @@ export async function runServer(config: Config, log: Logger, opts: { http: boole
       },
     });
     // Listening first: a port in use ends start-up before any task is claimed.
-    const listening = serveOnNode(app, {
+    const listen = opts.listen ?? (await import('../../worker/entry/node.ts')).serveOnNode;
+    const listening = listen(app, {
       port: config.port,
       host: config.host,
       log,

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildSync } from 'esbuild';
 import type { TableName } from '../domain/tables.ts';
 import type { ByteSource } from '../csv/read-records.ts';
 import type { PreparedBatch, PrepareOptions } from './prepare-batches.ts';
@@ -23,7 +23,7 @@ export async function* prepareBatchesInThread<T extends TableName>(
   dims: { departmentIds?: ReadonlySet<number>; jobIds?: ReadonlySet<number> },
   options: PrepareOptions,
 ): AsyncGenerator<PreparedBatch<T>> {
-  const worker = new Worker(threadSource(), { eval: true });
+  const worker = takeThread();
   const input = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   const inbox: ThreadMessage[] = [];
   let wake: (() => void) | null = null;
@@ -90,21 +90,51 @@ export async function* prepareBatchesInThread<T extends TableName>(
   }
 }
 
-let source: string | null = null;
+/**
+ * The thread's prebuilt script (`npm run build`): it starts in milliseconds, with nothing to compile.
+ * dist/node/ and this folder are both two levels below the repository, so the same URL finds the script
+ * from the sources (tests) and from the build.
+ */
+const THREAD_FILE = fileURLToPath(new URL('../../dist/node/prepare-thread.js', import.meta.url));
 
 /**
- * The thread's code as one plain script, bundled once per process from its TypeScript: the thread then
- * starts in milliseconds, without a TypeScript loader of its own.
+ * Threads started ahead of their tasks: a thread takes ~50 ms to boot, which then overlaps with opening
+ * the database and claiming the task instead of adding to them. `warmParseThreads(n)` keeps one thread
+ * ready until n have been taken; an idle one does not keep the process alive.
  */
-function threadSource(): string {
-  source ??= buildSync({
-    entryPoints: [fileURLToPath(new URL('./prepare-thread.ts', import.meta.url))],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    write: false,
-    logLevel: 'error',
-  }).outputFiles[0].text;
-  return source;
+let ready: Worker | null = null;
+let toWarm = 0;
+
+export function warmParseThreads(count = 1): void {
+  toWarm = Math.max(toWarm, count);
+  refill();
+}
+
+function refill(): void {
+  if (ready || toWarm === 0) return;
+  toWarm--;
+  const worker = new Worker(threadFile());
+  worker.unref();
+  // A thread that dies before its task is dropped; its task starts a new one, which reports the failure.
+  const drop = () => {
+    if (ready === worker) ready = null;
+  };
+  worker.once('error', drop).once('exit', drop);
+  ready = worker;
+}
+
+function takeThread(): Worker {
+  const worker = ready;
+  ready = null;
+  refill();
+  if (!worker) return new Worker(threadFile());
+  worker.removeAllListeners().ref();
+  return worker;
+}
+
+function threadFile(): string | URL {
+  // Deno runs the thread's TypeScript module as it is: nothing to build.
+  if ('Deno' in globalThis) return new URL('./prepare-thread.ts', import.meta.url);
+  if (!existsSync(THREAD_FILE)) throw new Error(`the parse thread's script ${THREAD_FILE} is missing; run npm run build`);
+  return THREAD_FILE;
 }

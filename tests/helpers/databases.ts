@@ -3,14 +3,18 @@ import { afterEach, beforeEach } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import type { Database } from '../../shared/ports/database.port.ts';
 import { openSqliteDatabase } from '../../shared/adapters/db/sqlite.database.ts';
+import { openSqliteConnection, sqliteDriverName, type SqliteConnection } from '../../shared/adapters/db/sqlite-driver.ts';
 import { openPostgresDatabase } from '../../shared/adapters/db/postgres.database.ts';
 
-export const TEST_DATABASES = ['sqlite', 'postgres'] as const;
-export type TestDatabaseKind = (typeof TEST_DATABASES)[number];
+export type TestDatabaseKind = 'sqlite' | 'postgres';
+/**
+ * Every database the contract runs on. Under Deno (the contract run on the node:sqlite driver, see
+ * tests/runtime/deno-sqlite-contract.test.ts) only SQLite: PostgreSQL's adapter is the same code there.
+ */
+export const TEST_DATABASES: readonly TestDatabaseKind[] = sqliteDriverName() === 'node:sqlite' ? ['sqlite'] : ['sqlite', 'postgres'];
 
 export const PG_TEST_URL = process.env.PG_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -41,9 +45,9 @@ export async function openTestDatabase(
     const dir = await mkdtemp(join(tmpdir(), 'hiredb-test-'));
     const file = join(dir, 'hiredb.sqlite');
     open = async () => openSqliteDatabase(file);
-    let raw: BetterSqlite3.Database | undefined;
+    let raw: SqliteConnection | undefined;
     query = async (sql) => {
-      raw ??= new BetterSqlite3(file);
+      raw ??= openSqliteConnection(file);
       const statement = raw.prepare(sql);
       if (!statement.reader) return statement.run(), [];
       return statement.all() as Record<string, unknown>[];

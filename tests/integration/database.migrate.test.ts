@@ -1,7 +1,8 @@
 // The Database contract on every test database: migrations.
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../../shared/ports/database.port.ts';
-import { openTestDatabase, TEST_DATABASES, useFreshDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { openTestDatabase, PG_TEST_URL, TEST_DATABASES, useFreshDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { dept, job } from '../helpers/db-fixtures.ts';
 import { readMigrations } from '../../shared/adapters/db/migrations.ts';
 
@@ -39,5 +40,38 @@ describe.each(TEST_DATABASES)('Database contract: %s', (kind) => {
         await fresh.cleanup();
       }
     });
+  });
+});
+
+describe('PostgreSQL migrate on a current schema', () => {
+  let t: TestDatabase;
+  useFreshDatabase('postgres', (opened) => {
+    t = opened;
+  });
+
+  it('reads the ledger without taking the migration lock, so it answers while a migrator holds it', async () => {
+    const [{ schema }] = await t.query('SELECT current_schema() AS schema');
+    const migrator = new pg.Client({ connectionString: PG_TEST_URL });
+    await migrator.connect();
+    try {
+      await migrator.query('BEGIN');
+      await migrator.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`hiredb:migrate:${schema}`]);
+      const again = await t.openAnother();
+      const outcome = await Promise.race([
+        again.migrate().then(() => 'migrated'),
+        new Promise((resolve) => setTimeout(resolve, 5_000, 'waited for the lock')),
+      ]);
+      expect(outcome).toBe('migrated');
+    } finally {
+      await migrator.end();
+    }
+  });
+
+  it('still applies a migration missing from the ledger', async () => {
+    await t.query("DROP TABLE api_keys; DELETE FROM schema_migrations WHERE version = '002_api_keys'");
+    await t.db.migrate();
+    const applied = await t.query('SELECT version FROM schema_migrations ORDER BY version');
+    expect(applied.map((r) => r.version)).toEqual(readMigrations('postgres').map((m) => m.version));
+    expect(await t.query("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'api_keys'")).toEqual([{ n: 1 }]);
   });
 });

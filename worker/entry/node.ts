@@ -4,29 +4,17 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../shared/platform/logger.ts';
 import { BodyRateMeter } from './body-rate.ts';
+import { addressInUse, CLEANUP_MS, CLOSE_GRACE_MS, type Listening, type ListenOptions } from './listener.ts';
 
-export interface NodeServeOptions {
-  port: number;
-  host: string;
-  log?: Logger;
-  /** Request headers must arrive within this (default 30 s); then 408 and the connection closes. */
-  headersTimeoutMs?: number;
-  /** A request body must keep this rate (default 1 KiB/s) averaged over `bodyRateWindowMs`; 0 turns it off. */
-  bodyMinBytesPerSecond?: number;
-  bodyRateWindowMs?: number;
-}
-
-/** How long requests in flight may take to finish once the server is closing. */
-export const CLOSE_GRACE_MS = 10_000;
-/** After the connections are cut, how long the handlers they leave get to clean up (an upload's partial file). */
-const CLEANUP_MS = 2_000;
+export type NodeServeOptions = ListenOptions;
+export { CLOSE_GRACE_MS };
 
 /**
  * Serves the app on Node; resolves once listening, with the bound address and a close function that stops
  * accepting connections, lets requests in flight finish for up to `graceMs`, then cuts the connections left
  * (an upload cut off this way stores nothing and queues nothing) and waits for their handlers to end.
  */
-export function serveOnNode(app: Hono, opts: NodeServeOptions) {
+export function serveOnNode(app: Hono, opts: NodeServeOptions): Promise<Listening> {
   const headersTimeoutMs = opts.headersTimeoutMs ?? 30_000;
   let inFlight = 0;
   let settled: (() => void) | null = null;
@@ -38,7 +26,7 @@ export function serveOnNode(app: Hono, opts: NodeServeOptions) {
       if (--inFlight === 0) settled?.();
     }
   };
-  return new Promise<{ url: string; close(graceMs?: number): Promise<void> }>((resolve, reject) => {
+  return new Promise<Listening>((resolve, reject) => {
     const server = serve(
       {
         fetch,
@@ -78,7 +66,7 @@ export function serveOnNode(app: Hono, opts: NodeServeOptions) {
       },
     ) as Server;
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new Error(`cannot listen on ${opts.host}:${opts.port}: the address is in use (EADDRINUSE); set PORT or HOST`) : e),
+      reject(e.code === 'EADDRINUSE' ? addressInUse(opts.host, opts.port) : e),
     );
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, opts.log, headersTimeoutMs));
     const minRate = opts.bodyMinBytesPerSecond ?? 1024;

@@ -57,7 +57,7 @@ const legacyLoad = {
 } satisfies Record<number, ResponseDoc>;
 
 const reportResponses = (schema: SchemaName): Record<number, ResponseDoc> => ({
-  200: { description: 'the report rows; CSV with a download name when asked', json: schema, csv: true, headers: { etag: 'changes when the data changes' } },
+  200: { description: 'the report rows; CSV with a download name when asked', json: schema, csv: true, headers: { etag: 'changes when the data changes', 'x-report-cache': 'hit when the answer came from the report cache, miss when it was computed for this request' } },
   304: { description: 'unchanged since the If-None-Match ETag' },
   400: bad,
   404: notFound,

@@ -22,6 +22,7 @@ export async function answerReport(c: Context, deps: AppDeps, name: string) {
   c.header('etag', etag);
   c.header('cache-control', 'no-cache');
   c.header('vary', 'Accept');
+  c.header('x-report-cache', report.fromCache ? 'hit' : 'miss');
   const ifNoneMatch = c.req.header('if-none-match');
   if (ifNoneMatch?.split(',').some((t) => t.trim() === etag || t.trim() === '*')) return c.body(null, 304);
   if (format === 'csv') {

@@ -91,11 +91,18 @@ function splitOptions(url: string): { url: string; options: string | null } {
   return { url: parsed.toString(), options };
 }
 
+export interface PostgresDatabase extends Database {
+  /** The bundled migrations this database has not applied yet, in order (all of them on an empty database). */
+  pendingMigrations(): Promise<string[]>;
+}
+
+const UNDEFINED_TABLE = '42P01';
+
 /**
  * PostgreSQL adapter (pg pool + COPY). With `schema`, every connection works in that schema (created by
  * migrate()), so several HireDB databases, or test files, can share one PostgreSQL database.
  */
-export async function openPostgresDatabase(url: string, opts: PostgresOptions = {}): Promise<Database> {
+export async function openPostgresDatabase(url: string, opts: PostgresOptions = {}): Promise<PostgresDatabase> {
   const schema = opts.schema;
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new RangeError(`schema must be a lower-case identifier ([a-z_][a-z0-9_]*, at most 63), got "${schema}"`);
@@ -378,9 +385,22 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
   const migrationLock = `hiredb:migrate:${schema ?? ''}`;
   const LOCK = 'SELECT pg_advisory_xact_lock(hashtext($1))';
 
+  /** Every migration is in the ledger (the usual start): one query then replaces a transaction per migration. */
+  const schemaIsCurrent = async () => {
+    let applied: Set<string>;
+    try {
+      applied = new Set((await pool.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version as string));
+    } catch (err) {
+      if ((err as { code?: string }).code === '42P01') return false; // undefined_table: no ledger yet
+      throw toDomainError(err);
+    }
+    return readMigrations('postgres').every((m) => applied.has(m.version));
+  };
+
   return {
     dialect: 'postgres',
     async migrate() {
+      if (await schemaIsCurrent()) return;
       await transaction('BEGIN', async (client) => {
         await client.query(LOCK, [migrationLock]);
         if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
@@ -398,6 +418,16 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
           await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [m.version, Date.now()]);
         });
       }
+    },
+    async pendingMigrations() {
+      let applied: Set<string>;
+      try {
+        applied = new Set((await pool.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version as string));
+      } catch (err) {
+        if ((err as { code?: string }).code !== UNDEFINED_TABLE) throw toDomainError(err);
+        applied = new Set();
+      }
+      return readMigrations('postgres').map((m) => m.version).filter((v) => !applied.has(v));
     },
     async close() {
       await pool.end();

@@ -1,11 +1,11 @@
-import type BetterSqlite3 from 'better-sqlite3';
 import type { ApiKeyRepository } from '../../ports/api-key.port.ts';
 import { apiKeyFromRecord, storedApiKeyFromRecord, type ApiKeyRecord } from './api-key-row.ts';
+import type { SqliteConnection } from './sqlite-driver.ts';
 
 const SHOWN = 'name, role, created_at, last_used_at, revoked_at';
 
 /** The api_keys table on SQLite. Statements are prepared on first use (after migrations made the table). */
-export function sqliteApiKeys(db: BetterSqlite3.Database): ApiKeyRepository {
+export function sqliteApiKeys(db: SqliteConnection): ApiKeyRepository {
   let st: ReturnType<typeof prepare> | undefined;
   const s = () => (st ??= prepare(db));
   return {
@@ -33,7 +33,7 @@ export function sqliteApiKeys(db: BetterSqlite3.Database): ApiKeyRepository {
   };
 }
 
-function prepare(db: BetterSqlite3.Database) {
+function prepare(db: SqliteConnection) {
   return {
     create: db.prepare(`INSERT INTO api_keys (name, role, key_hash, created_at) VALUES (@name, @role, @hash, @now)
       ON CONFLICT (name) DO NOTHING RETURNING ${SHOWN}`),

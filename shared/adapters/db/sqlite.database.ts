@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { COLUMNS, TABLES, type DimensionTable, type RowOf, type TableName } from '../../domain/tables.ts';
 import type { NewTask } from '../../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../../domain/reports.ts';
@@ -19,6 +18,7 @@ import { readMigrations, taskDedupeKey } from './migrations.ts';
 import { rejectFromRecord, taskFromRecord, type TaskRecord } from './task-row.ts';
 import { sqliteApiKeys } from './sqlite-api-keys.ts';
 import { diskReserve } from './sqlite-disk-reserve.ts';
+import { openSqliteConnection, sqliteErrorKind, type SqliteConnection, type SqliteStatement } from './sqlite-driver.ts';
 import * as reportSql from './sqlite.sql.ts';
 
 /**
@@ -49,36 +49,35 @@ WHERE id = (
   LIMIT 1)
 RETURNING *`;
 
-/** Another process holds the write lock beyond busy_timeout: worth another try, unlike SQLITE_FULL and the rest. */
-const isBusy = (e: unknown): boolean => /^SQLITE_BUSY/.test(String((e as { code?: unknown })?.code ?? ''));
-
-/** The driver's error in the domain's terms: SQLITE_BUSY becomes a TransientError (with the original as cause). */
+/**
+ * The driver's error in the domain's terms: SQLITE_BUSY (another process holds the write lock beyond
+ * busy_timeout) is worth another try and becomes a TransientError (with the original as cause); SQLITE_FULL
+ * and the rest are not.
+ */
 function toDomainError(e: unknown): unknown {
-  return isBusy(e) ? new TransientError(`SQLite: ${(e as Error).message}`, { cause: e }) : e;
+  return sqliteErrorKind(e) === 'busy' ? new TransientError(`SQLite: ${(e as Error).message}`, { cause: e }) : e;
 }
-
-const isFull = (e: unknown): boolean => String((e as { code?: unknown })?.code ?? '') === 'SQLITE_FULL';
 
 /** Runs `fn`, turning a busy database into a TransientError; `onFull` hears of a full disk. */
 async function translated<T>(fn: () => T | Promise<T>, onFull?: () => void): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (isFull(e)) onFull?.();
+    if (sqliteErrorKind(e) === 'full') onFull?.();
     throw toDomainError(e);
   }
 }
 
-/** SQLite adapter (better-sqlite3): the embedded default, one file under var/. */
+/** SQLite adapter (better-sqlite3 on Node, node:sqlite on Deno): the embedded default, one file under var/. */
 export function openSqliteDatabase(file: string): Database {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const db = new BetterSqlite3(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 10000');
+  const db = openSqliteConnection(file);
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = NORMAL');
+  db.exec('PRAGMA busy_timeout = 10000');
   // SQLite's own default page cache (2 MB): measured, a 1e7-row report scan takes 3.8 s with it and 6.7 s
   // with better-sqlite3's 16 MB default, and loads are no slower.
-  db.pragma('cache_size = -2000');
+  db.exec('PRAGMA cache_size = -2000');
   // A write that finds the disk full frees the reserve, so the task it stopped can still be marked failed.
   const reserve = file === ':memory:' ? null : diskReserve(file);
   const guarded = <T>(fn: () => T | Promise<T>) => translated(fn, () => reserve?.release());
@@ -86,7 +85,7 @@ export function openSqliteDatabase(file: string): Database {
   let statements: ReturnType<typeof prepareStatements> | undefined;
   const st = () => (statements ??= prepareStatements(db));
 
-  const insertBatch = db.transaction(
+  const insertBatch = db.immediate(
     (table: TableName, rows: RowOf[TableName][], checkpoint: TaskCheckpoint | undefined): BatchResult => {
       const s = st();
       const { many, one } = s.insertRows[table];
@@ -201,8 +200,8 @@ export function openSqliteDatabase(file: string): Database {
     Object.entries(rawTasks).map(([name, fn]) => [name, (...args: unknown[]) => guarded(() => (fn as (...a: unknown[]) => unknown)(...args))]),
   ) as unknown as TaskRepository;
 
-  /** Folds the next FOLD_CHUNK pending writes; false when none was pending. */
-  const foldChunk = db.transaction((): boolean => {
+  /** Folds the next FOLD_CHUNK pending writes in one immediate transaction; false when none was pending. */
+  const foldChunk = db.immediate((): boolean => {
     const upTo = st().pendingChunkEnd.get(FOLD_CHUNK) as number | null;
     if (upTo === null) return false;
     st().foldPending.run(upTo);
@@ -216,7 +215,7 @@ export function openSqliteDatabase(file: string): Database {
   const foldIfPending = () =>
     guarded(() => {
       if (!(st().hasPending.get() as { pending: number }).pending) return;
-      while (foldChunk.immediate());
+      while (foldChunk());
     });
 
   const reports: ReportQueries = {
@@ -235,12 +234,12 @@ export function openSqliteDatabase(file: string): Database {
     async migrate() {
       db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
       for (const m of readMigrations('sqlite')) {
-        db.transaction(() => {
+        db.immediate(() => {
           const done = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version);
           if (done) return;
           db.exec(m.sql);
           db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now());
-        }).immediate();
+        })();
       }
       statements = undefined;
     },
@@ -249,7 +248,7 @@ export function openSqliteDatabase(file: string): Database {
     },
     async insertBatch<T extends TableName>(table: T, rows: RowOf[T][], checkpoint?: TaskCheckpoint) {
       await checkpoint?.after; // SQLite has one writer: the previous batch's commit simply goes first
-      return guarded(() => insertBatch.immediate(table, rows, checkpoint));
+      return guarded(() => insertBatch(table, rows, checkpoint));
     },
     async dimensionIds(table: DimensionTable) {
       return guarded(() => new Set(db.prepare(`SELECT id FROM ${table === 'departments' ? 'departments' : 'jobs'}`).pluck().all() as number[]));
@@ -280,7 +279,7 @@ function freshIds(s: ReturnType<typeof prepareStatements>, rows: readonly { id: 
   return rows.filter((r) => !present.has(r.id)).map((r) => r.id);
 }
 
-function prepareStatements(db: BetterSqlite3.Database) {
+function prepareStatements(db: SqliteConnection) {
   return {
     existingInRange: db.prepare(reportSql.EXISTING_IN_RANGE).pluck(),
     existingOf: db.prepare(reportSql.EXISTING_OF).pluck(),
@@ -293,7 +292,7 @@ function prepareStatements(db: BetterSqlite3.Database) {
     hiringAboveAverage: db.prepare(reportSql.HIRING_ABOVE_AVERAGE_FROM_ROLLUP),
     insertRows: Object.fromEntries(
       TABLES.map((t) => [t, { many: db.prepare(insertSql(t, ROWS_PER_INSERT)), one: db.prepare(insertSql(t, 1)) }]),
-    ) as Record<TableName, { many: BetterSqlite3.Statement; one: BetterSqlite3.Statement }>,
+    ) as Record<TableName, { many: SqliteStatement; one: SqliteStatement }>,
     bumpVersion: db.prepare('UPDATE data_version SET version = version + 1 WHERE id = 1'),
     version: db.prepare('SELECT version FROM data_version WHERE id = 1'),
     insertReject: db.prepare('INSERT INTO task_rejects (task_id, line, record_id, raw, reasons) VALUES (?, ?, ?, ?, ?)'),
