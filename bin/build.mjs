@@ -29,7 +29,7 @@ export function distState() {
   } catch {
     return 'missing';
   }
-  if (stamp.format !== STAMP_FORMAT || typeof stamp.inputs !== 'object') return 'stale';
+  if (stamp?.format !== STAMP_FORMAT || typeof stamp.inputs !== 'object' || stamp.inputs === null) return 'stale';
   for (const [input, mtimeMs] of Object.entries(stamp.inputs)) {
     if (statSync(join(ROOT, input), { throwIfNoEntry: false })?.mtimeMs !== mtimeMs) return 'stale';
   }

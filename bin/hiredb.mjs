@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs the compiled CLI in dist/node/ (`npm run build`, also run by npm install). When a source is newer
-// than that build, or there is none, it is built first (esbuild, a fraction of a second), so what runs is
+// Runs the compiled CLI in dist/node/ (`npm run build`, also run by npm install). When a source has changed
+// since that build, or there is none, it is built first (esbuild, a fraction of a second), so what runs is
 // always what is in the tree.
 import { buildDist, buildErrorText, distState } from './build.mjs';
 

@@ -102,7 +102,7 @@ const THREAD_FILE = fileURLToPath(new URL('../../dist/node/prepare-thread.js', i
  * the database and claiming the task instead of adding to them. `warmParseThreads(n)` keeps one thread
  * ready until n have been taken; an idle one does not keep the process alive.
  */
-let ready: Worker | null = null;
+let ready: { worker: Worker; drop: () => void } | null = null;
 let toWarm = 0;
 
 export function warmParseThreads(count = 1): void {
@@ -117,19 +117,19 @@ function refill(): void {
   worker.unref();
   // A thread that dies before its task is dropped; its task starts a new one, which reports the failure.
   const drop = () => {
-    if (ready === worker) ready = null;
+    if (ready?.worker === worker) ready = null;
   };
   worker.once('error', drop).once('exit', drop);
-  ready = worker;
+  ready = { worker, drop };
 }
 
 function takeThread(): Worker {
-  const worker = ready;
+  const taken = ready;
   ready = null;
   refill();
-  if (!worker) return new Worker(threadFile());
-  worker.removeAllListeners().ref();
-  return worker;
+  if (!taken) return new Worker(threadFile());
+  taken.worker.off('error', taken.drop).off('exit', taken.drop).ref();
+  return taken.worker;
 }
 
 function threadFile(): string | URL {
