@@ -8,7 +8,7 @@
 --
 -- The three data tables keep the types of the original Azure SQL tables (INT keys, NVARCHAR(100)
 -- names, DATETIME2 in UTC); where a database already has them, they are kept as they are. The
--- reports read hired_employees directly, as on SQLite and PostgreSQL.
+-- reports read the rollup that 003_hires_rollup.sql adds, as on SQLite and PostgreSQL.
 IF OBJECT_ID(N'dbo.departments', N'U') IS NULL
 CREATE TABLE departments (
   id INT NOT NULL PRIMARY KEY,

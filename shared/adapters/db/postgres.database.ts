@@ -16,6 +16,7 @@ import { rejectFromRecord, taskFromRecord, type TaskRecord } from './task-row.ts
 import {
   ADVANCE_TASK,
   BUMP_VERSION,
+  BUMP_VERSION_RECORDING_HIRES,
   CLAIM,
   COPY_INTO,
   COPY_REJECTS,
@@ -28,7 +29,6 @@ import {
   HIRED_BY_QUARTER_FROM_ROLLUP,
   HIRING_ABOVE_AVERAGE_FROM_ROLLUP,
   INSERT_NEW,
-  RECORD_PENDING,
   RENEW,
   RELEASE,
   RESUME,
@@ -37,7 +37,7 @@ import {
 import { copyRejects, copyText, encodeLine } from './postgres-copy.ts';
 import { isConnectionUsable, toDomainError } from './postgres-errors.ts';
 import { postgresApiKeys } from './postgres-api-keys.ts';
-import { idRuns } from '../../domain/id-runs.ts';
+import { idRuns, type IdRuns } from '../../domain/id-runs.ts';
 
 export { copyTextField } from './postgres-copy.ts';
 
@@ -201,17 +201,15 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
       transaction(begin, async (client) => {
         const insertedIds = copy ? await copyNew(client, table, rows, lines) : await insertNew(client, table, rows);
         const inserted = insertedIds.length;
-        // An insert no other writer waits on: it may go before the previous batch's commit.
-        if (table === 'hired_employees' && inserted > 0) {
-          const runs = idRuns(insertedIds);
-          await client.query(RECORD_PENDING, [runs.from, runs.to]);
-        }
+        // The hires really inserted go to hires_pending for the reports, in the statement that bumps the version.
+        const runs = table === 'hired_employees' ? idRuns(insertedIds) : idRuns([]);
         if (checkpoint && checkpoint.rejects.length > 0) await copyRejects(client, COPY_REJECTS, checkpoint.taskId, checkpoint.rejects);
         // The rows and rejects above take no lock another batch of this task needs; the shared rows below (version,
         // task) are locked only once the previous batch has committed, so batches cannot deadlock.
         await checkpoint?.after;
         const result = { inserted, already_exists: rows.length - inserted };
-        if (checkpoint) await advanceTask(client, checkpoint, result);
+        if (checkpoint) await advanceTask(client, checkpoint, result, runs);
+        else if (runs.from.length > 0) await client.query(BUMP_VERSION_RECORDING_HIRES, [runs.from, runs.to]);
         else if (inserted > 0) await client.query(BUMP_VERSION);
         return result;
       });
@@ -256,7 +254,7 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
     return new Set(result.rows.map((r) => r.id as number));
   }
 
-  async function advanceTask(client: pg.PoolClient, checkpoint: TaskCheckpoint, result: BatchResult) {
+  async function advanceTask(client: pg.PoolClient, checkpoint: TaskCheckpoint, result: BatchResult, runs: IdRuns) {
     const rejects = checkpoint.rejects;
     const advanced = await client.query(ADVANCE_TASK, [
       checkpoint.taskId,
@@ -268,6 +266,8 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
       rejects.length,
       Date.now(),
       checkpoint.fromLine ?? null,
+      runs.from,
+      runs.to,
     ]);
     if (advanced.rowCount === 0) {
       const { rows } = await client.query('SELECT checkpoint_line, lease_owner, status FROM tasks WHERE id = $1', [checkpoint.taskId]);

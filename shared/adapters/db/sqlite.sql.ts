@@ -14,9 +14,12 @@ export const RECORD_PENDING = 'INSERT INTO hires_pending (runs) VALUES (?)';
 
 export const HAS_PENDING = 'SELECT EXISTS (SELECT 1 FROM hires_pending) AS pending';
 
+/** The last of the next FOLD_CHUNK pending rows, or null when none is pending. */
+export const PENDING_CHUNK_END = 'SELECT MAX(seq) FROM (SELECT seq FROM hires_pending ORDER BY seq LIMIT ?)';
+
 /**
- * Counts the pending rows into the rollup (each run is a range of the rowid: the rows are read where
- * they lie); run with DELETE_PENDING in one write transaction, so no run is counted twice.
+ * Counts the pending rows up to a seq into the rollup (each run is a range of the rowid: the rows are read
+ * where they lie); run with DELETE_PENDING in one write transaction, so no run is counted twice.
  */
 export const FOLD_PENDING = `
 INSERT INTO hires_by_quarter (year, department_id, job_id, quarter, hires)
@@ -25,11 +28,11 @@ SELECT CAST(substr(h.datetime, 1, 4) AS INTEGER), h.department_id, h.job_id,
 FROM hires_pending p
 JOIN json_each(p.runs) r
 JOIN hired_employees h ON h.id BETWEEN json_extract(r.value, '$[0]') AND json_extract(r.value, '$[1]')
-WHERE true
+WHERE p.seq <= ?
 GROUP BY 1, 2, 3, 4
 ON CONFLICT (year, department_id, job_id, quarter) DO UPDATE SET hires = hires + excluded.hires`;
 
-export const DELETE_PENDING = 'DELETE FROM hires_pending';
+export const DELETE_PENDING = 'DELETE FROM hires_pending WHERE seq <= ?';
 
 // The rollup holds a few rows per department and job of a year, so both reports read a few thousand rows.
 export const HIRED_BY_QUARTER_FROM_ROLLUP = `
