@@ -119,5 +119,10 @@ export interface ReportQueries {
   hiredByQuarter(year: number): Promise<HiredByQuarterRow[]>;
   /** Hires per department in `year`, for departments above the mean over all departments; any order. */
   hiringAboveAverage(year: number): Promise<HiringAboveAverageRow[]>;
+  /**
+   * Folds the writes committed so far into the reports' rollup. The two reports do this themselves before they
+   * read; the loader calls it after each task, so the first report after a large load does not pay for it.
+   */
+  foldPending(): Promise<void>;
 }
 

@@ -24,7 +24,7 @@ afterEach(async () => {
 async function setup(
   kind: TestDatabaseKind,
   opts: { slowOpenMs?: number } = {},
-): Promise<{ db: Database; start(concurrency: number, schedule?: string): Loader }> {
+): Promise<{ db: Database; query: (sql: string) => Promise<Record<string, unknown>[]>; start(concurrency: number, schedule?: string): Loader }> {
   const database = await openTestDatabase(kind);
   const { db } = database;
   const dir = await mkdtemp(join(tmpdir(), 'hiredb-loader-'));
@@ -53,7 +53,7 @@ async function setup(
   };
   const start = (concurrency: number, schedule = '*/1 * * * * *') =>
     (loader = startLoader(db, blob, { schedule, batchSize: 1000, concurrency, leaseMs: 30_000, log: silentLogger }));
-  return { db, start };
+  return { db, query: database.query, start };
 }
 
 const statuses = async (db: Database) =>
@@ -73,6 +73,17 @@ describe.each(TEST_DATABASES)('%s', (kind) => {
       const e = expected.files[t.table_name!];
       expect(t.summary).toEqual({ processed: e.processed, inserted: e.inserted, already_exists: e.already_exists, rejected: e.rejected });
     }
+  });
+
+  it('brings the reports up to date after a load, so the first report request finds nothing left to fold', async () => {
+    const env = await setup(kind);
+    const loader = env.start(8);
+    await loader.tick();
+    await loader.idle();
+    const hires = Number((await env.query('SELECT COUNT(*) AS n FROM hired_employees'))[0].n);
+    expect(hires).toBe(expectedSample().files.hired_employees.inserted);
+    expect(Number((await env.query('SELECT COUNT(*) AS n FROM hires_pending'))[0].n)).toBe(0);
+    expect(Number((await env.query('SELECT SUM(hires) AS n FROM hires_by_quarter'))[0].n)).toBe(hires);
   });
 
   it('a tick while every slot is busy does not stop the loader from claiming later tasks', async () => {

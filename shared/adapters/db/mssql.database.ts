@@ -153,6 +153,9 @@ export function createMssqlDatabase(exec: SqlExecutor): Database {
   }
 
   const reports: ReportQueries = {
+    async foldPending() {
+      await foldIfPending();
+    },
     async hiredByQuarter(year) {
       if (!isStorableYear(year)) return [];
       await foldIfPending();

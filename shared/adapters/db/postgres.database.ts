@@ -371,6 +371,9 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
   }
 
   const reports: ReportQueries = {
+    async foldPending() {
+      await foldIfPending();
+    },
     async hiredByQuarter(year) {
       await foldIfPending();
       return (await query(HIRED_BY_QUARTER_FROM_ROLLUP, [year])).rows as HiredByQuarterRow[];

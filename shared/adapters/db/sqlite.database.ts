@@ -219,6 +219,9 @@ export function openSqliteDatabase(file: string): Database {
     });
 
   const reports: ReportQueries = {
+    async foldPending() {
+      await foldIfPending();
+    },
     async hiredByQuarter(year) {
       await foldIfPending();
       return st().hiredByQuarter.all(year) as HiredByQuarterRow[];
