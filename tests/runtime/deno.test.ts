@@ -7,11 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteDatabase } from '../../shared/adapters/db/sqlite.database.ts';
-import { createApiKey } from '../../shared/service/api-keys.ts';
-import { enqueueFile } from '../../shared/service/enqueue-file.ts';
 import { DENO_PERMISSIONS, startDeno } from '../../worker/entry/serve-deno.ts';
 import { REPO_DIR, waitFor } from '../helpers/processes.ts';
-import { DEFAULT_ROUNDS, prepareSmokeFixture, type SmokeFixture, type SmokeKeys } from './setup.ts';
+import { DEFAULT_ROUNDS, prepareSmokeFixture, seedSmokeDatabase, type SmokeFixture, type SmokeKeys } from './setup.ts';
 import { runSmoke } from './smoke-requests.ts';
 import { startDenoServer, type RunningDeno } from './deno-process.ts';
 
@@ -61,7 +59,7 @@ describe('the smoke list on Deno (worker/entry/deno.ts, PostgreSQL + Azurite)', 
 describe('the smoke list on Deno with the defaults: SQLite on node:sqlite under var/, the local Blob folder', () => {
   let dir: string;
   let keys: SmokeKeys;
-  const failedTaskIds: number[] = [];
+  let failedTaskIds: number[];
   let server: RunningDeno;
 
   beforeAll(async () => {
@@ -70,20 +68,7 @@ describe('the smoke list on Deno with the defaults: SQLite on node:sqlite under 
     // (written here by better-sqlite3: the same file format node:sqlite reads).
     const db = openSqliteDatabase(join(dir, 'var', 'hiredb.sqlite'));
     try {
-      await db.migrate();
-      const now = Date.now();
-      keys = {
-        admin: (await createApiKey(db.keys, { name: 'smoke-admin', role: 'admin' }, now)).key,
-        ingest: (await createApiKey(db.keys, { name: 'smoke-ingest', role: 'ingest' }, now)).key,
-        read: (await createApiKey(db.keys, { name: 'smoke-read', role: 'read' }, now)).key,
-      };
-      for (let i = 1; i <= DEFAULT_ROUNDS; i++) {
-        const { task } = await enqueueFile(db, { name: `departments-failed-${i}.csv`, version: `v${i}`, size: 10 }, undefined, {
-          lease: { owner: 'smoke-setup', expiresAt: now + 60_000 },
-        });
-        await db.tasks.finish(task.id, 'smoke-setup', { error: 'failed on purpose, for the smoke retry' }, now);
-        failedTaskIds.push(task.id);
-      }
+      ({ keys, failedTaskIds } = await seedSmokeDatabase(db));
     } finally {
       await db.close();
     }

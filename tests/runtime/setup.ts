@@ -8,6 +8,7 @@ import pg from 'pg';
 import { openPostgresDatabase } from '../../shared/adapters/db/postgres.database.ts';
 import { createApiKey } from '../../shared/service/api-keys.ts';
 import { enqueueFile } from '../../shared/service/enqueue-file.ts';
+import type { Database } from '../../shared/ports/database.port.ts';
 import { PG_TEST_URL } from '../helpers/databases.ts';
 import { startAzurite, type Azurite } from '../helpers/azurite.ts';
 
@@ -35,6 +36,25 @@ function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
+}
+
+/** Migrates a database and gives it API keys of every role and `rounds` failed tasks to retry. */
+export async function seedSmokeDatabase(db: Database, rounds = DEFAULT_ROUNDS): Promise<Pick<SmokeFixture, 'keys' | 'failedTaskIds'>> {
+  await db.migrate();
+  const now = Date.now();
+  const keys: SmokeKeys = {
+    admin: (await createApiKey(db.keys, { name: 'smoke-admin', role: 'admin' }, now)).key,
+    ingest: (await createApiKey(db.keys, { name: 'smoke-ingest', role: 'ingest' }, now)).key,
+    read: (await createApiKey(db.keys, { name: 'smoke-read', role: 'read' }, now)).key,
+  };
+  const failedTaskIds: number[] = [];
+  for (let i = 1; i <= rounds; i++) {
+    const entry = { name: `departments-failed-${i}.csv`, version: `v${i}`, size: 10 };
+    const { task } = await enqueueFile(db, entry, undefined, { lease: { owner: SETUP_OWNER, expiresAt: now + 60_000 } });
+    await db.tasks.finish(task.id, SETUP_OWNER, { error: 'failed on purpose, for the smoke retry' }, now);
+    failedTaskIds.push(task.id);
+  }
+  return { keys, failedTaskIds };
 }
 
 /**
@@ -65,22 +85,9 @@ export async function prepareSmokeFixture(opts: { rounds?: number } = {}): Promi
   try {
     const databaseUrl = withDatabase(PG_TEST_URL, name);
     const db = await openPostgresDatabase(databaseUrl, { poolSize: 1 });
-    let keys: SmokeKeys;
-    const failedTaskIds: number[] = [];
+    let seeded: Pick<SmokeFixture, 'keys' | 'failedTaskIds'>;
     try {
-      await db.migrate();
-      const now = Date.now();
-      keys = {
-        admin: (await createApiKey(db.keys, { name: 'smoke-admin', role: 'admin' }, now)).key,
-        ingest: (await createApiKey(db.keys, { name: 'smoke-ingest', role: 'ingest' }, now)).key,
-        read: (await createApiKey(db.keys, { name: 'smoke-read', role: 'read' }, now)).key,
-      };
-      for (let i = 1; i <= rounds; i++) {
-        const entry = { name: `departments-failed-${i}.csv`, version: `v${i}`, size: 10 };
-        const { task } = await enqueueFile(db, entry, undefined, { lease: { owner: SETUP_OWNER, expiresAt: now + 60_000 } });
-        await db.tasks.finish(task.id, SETUP_OWNER, { error: 'failed on purpose, for the smoke retry' }, now);
-        failedTaskIds.push(task.id);
-      }
+      seeded = await seedSmokeDatabase(db, rounds);
     } finally {
       await db.close();
     }
@@ -94,8 +101,7 @@ export async function prepareSmokeFixture(opts: { rounds?: number } = {}): Promi
         AZURE_BLOB_CONTAINER: CONTAINER,
         HIREDB_PUBLIC_REPORTS: 'false',
       },
-      keys,
-      failedTaskIds,
+      ...seeded,
       cleanup,
     };
   } catch (err) {
