@@ -114,7 +114,7 @@ const DEFAULTS: Record<keyof typeof SCHEMA, string> = {
   HOST: '127.0.0.1',
   LOAD_SCHEDULE: '*/5 * * * * *',
   BATCH_SIZE: '1000',
-  LOAD_COMMIT_ROWS: '50000',
+  LOAD_COMMIT_ROWS: '10000', // as DEFAULT_COMMIT_LIMITS (commit-units.ts)
   LOAD_COMMIT_MS: '1000',
   LOAD_CONCURRENCY: '2',
   LOAD_LEASE_MS: '30000',

@@ -10,7 +10,7 @@ import type { TableName } from '../domain/tables.ts';
 import { readRecords } from '../csv/read-records.ts';
 import { MAX_BATCH_RAW_CHARS, prepareBatches, type PrepareOptions } from './prepare-batches.ts';
 import { newLoadContext } from './validate.ts';
-import { toColumns, transferables } from './row-columns.ts';
+import { toColumns, transferables } from '../domain/row-columns.ts';
 
 export interface StartMessage {
   type: 'start';

@@ -5,8 +5,8 @@ import { CheckpointGapError, LeaseLostError, type Database } from '../ports/data
 import type { ByteSource } from '../csv/read-records.ts';
 import type { Encoding } from '../csv/decode.ts';
 import { dimensionsFor } from './dimensions.ts';
-import { MAX_BATCH_RAW_CHARS, type PreparedBatch } from './prepare-batches.ts';
-import { prepareBatchesInThread } from './prepare-in-thread.ts';
+import { MAX_BATCH_RAW_CHARS } from './prepare-batches.ts';
+import { prepareBatchesInThread, type ColumnBatch } from './prepare-in-thread.ts';
 import { commitUnits, DEFAULT_COMMIT_LIMITS, type CommitLimits } from './commit-units.ts';
 import { isTransientError } from '../domain/errors.ts';
 import { withRetry, type RetryOptions } from './retry.ts';
@@ -146,13 +146,13 @@ async function loadFile(
     encoding: opts.encoding,
     maxRecordBytes: opts.maxRecordBytes,
   });
-  const batches = commitUnits(parsed, opts.commit ?? DEFAULT_COMMIT_LIMITS, now);
+  const batches = commitUnits(table, parsed, opts.commit ?? DEFAULT_COMMIT_LIMITS, now);
   // Several units in flight: each sends its rows while earlier ones commit, and commits after them.
   const commits = new PQueue({ concurrency: COMMITS_IN_FLIGHT });
   let failure: unknown = null;
   let previous: Promise<unknown> = Promise.resolve();
   let fromLine = task.checkpoint_line;
-  const commit = async (batch: PreparedBatch, after: Promise<unknown>, from: number) => {
+  const commit = async (batch: ColumnBatch, after: Promise<unknown>, from: number) => {
     if (watch.pending++ === 0) watch.since = now();
     try {
       await withRetry(async (attempt) => {
@@ -178,7 +178,7 @@ async function loadFile(
       line: batch.lastLine,
       bytesRead: batch.bytesRead,
       bytesTotal: task.bytes_total,
-      records: batch.rows.length + batch.rejects.length,
+      records: batch.rows.count + batch.rejects.length,
       rejected: batch.rejects.length,
     });
   };

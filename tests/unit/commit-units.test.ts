@@ -1,23 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import type { Reject } from '../../shared/domain/reasons.ts';
 import { commitUnits } from '../../shared/service/commit-units.ts';
-import { MAX_BATCH_RAW_CHARS, type PreparedBatch } from '../../shared/service/prepare-batches.ts';
+import { MAX_BATCH_RAW_CHARS } from '../../shared/service/prepare-batches.ts';
+import type { ColumnBatch as Batch } from '../../shared/service/prepare-in-thread.ts';
+import { fromColumns, toColumns } from '../../shared/domain/row-columns.ts';
+import type { DepartmentRow } from '../../shared/domain/tables.ts';
 
-type Batch = PreparedBatch<'departments'>;
+const rowsOf = (b: Batch) => fromColumns('departments', b.rows.columns, b.rows.count);
+const columnsOf = (rows: DepartmentRow[]) => ({ count: rows.length, columns: toColumns('departments', rows) });
 
 /** `sizes[i]` rows per batch, line numbers continuing from one batch to the next; every 4th line rejected. */
 function batches(sizes: number[]): Batch[] {
   let line = 0;
   return sizes.map((n) => {
-    const b: Batch = { rows: [], rejects: [], lastLine: line, bytesRead: 0 };
+    const rows: DepartmentRow[] = [];
+    const rejects: Reject[] = [];
     for (let i = 0; i < n; i++) {
       line++;
-      if (line % 4 === 0) b.rejects.push({ line, id: String(line), raw: `${line},`, reasons: ['missing_department'] });
-      else b.rows.push({ id: line, department: `D${line}` });
+      if (line % 4 === 0) rejects.push({ line, id: String(line), raw: `${line},`, reasons: ['missing_department'] });
+      else rows.push({ id: line, department: `D${line}` });
     }
-    b.lastLine = line;
-    b.bytesRead = line * 10;
-    return b;
+    return { rows: columnsOf(rows), rejects, lastLine: line, bytesRead: line * 10 };
   });
 }
 
@@ -27,7 +30,7 @@ async function* from<V>(items: V[]): AsyncGenerator<V> {
 
 async function collect(source: AsyncIterable<Batch>, limits = { rows: 1000, ms: 3_600_000 }): Promise<Batch[]> {
   const out: Batch[] = [];
-  for await (const u of commitUnits(source, limits)) out.push({ ...u, rows: [...u.rows], rejects: [...u.rejects] });
+  for await (const u of commitUnits('departments', source, limits)) out.push(u);
   return out;
 }
 
@@ -38,9 +41,9 @@ describe('commitUnits', () => {
     // 100+100+100 reaches 250 → a unit of three batches; then three more; then the rest with the empty final one.
     expect(units.map((u) => u.lastLine)).toEqual([300, 600, 740]);
     expect(units.map((u) => u.bytesRead)).toEqual([3000, 6000, 7400]);
-    expect(units.flatMap((u) => u.rows)).toEqual(input.flatMap((b) => b.rows));
+    expect(units.flatMap(rowsOf)).toEqual(input.flatMap(rowsOf));
     expect(units.flatMap((u) => u.rejects)).toEqual(input.flatMap((b) => b.rejects));
-    for (const u of units) expect(u.rows.every((r) => r.id <= u.lastLine)).toBe(true);
+    for (const u of units) expect(rowsOf(u).every((r) => r.id <= u.lastLine)).toBe(true);
   });
 
   it('never splits a batch: a limit below the batch size commits each batch on its own', async () => {
@@ -50,16 +53,16 @@ describe('commitUnits', () => {
 
   it('the final empty batch of a file still commits the end of the file', async () => {
     const units = await collect(from(batches([0])));
-    expect(units).toEqual([{ rows: [], rejects: [], lastLine: 0, bytesRead: 0 }]);
+    expect(units.map((u) => ({ ...u, rows: rowsOf(u) }))).toEqual([{ rows: [], rejects: [], lastLine: 0, bytesRead: 0 }]);
   });
 
   it('keeps long reject text out of a unit that already holds some', async () => {
     const big = (line: number, chars: number): Reject => ({ line, id: null, raw: 'x'.repeat(chars), reasons: ['field_count'] });
     const half = Math.floor(MAX_BATCH_RAW_CHARS / 2) + 1;
     const input: Batch[] = [
-      { rows: [], rejects: [big(1, half)], lastLine: 1, bytesRead: 1 },
-      { rows: [], rejects: [big(2, half)], lastLine: 2, bytesRead: 2 },
-      { rows: [{ id: 3, department: 'D' }], rejects: [], lastLine: 3, bytesRead: 3 },
+      { rows: columnsOf([]), rejects: [big(1, half)], lastLine: 1, bytesRead: 1 },
+      { rows: columnsOf([]), rejects: [big(2, half)], lastLine: 2, bytesRead: 2 },
+      { rows: columnsOf([{ id: 3, department: 'D' }]), rejects: [], lastLine: 3, bytesRead: 3 },
     ];
     const units = await collect(from(input));
     expect(units.map((u) => u.rejects.map((r) => r.line))).toEqual([[1], [2]]);
@@ -75,9 +78,10 @@ describe('commitUnits', () => {
       await stalled; // the source sends nothing more until the first unit has been committed
       yield second;
     }
-    const units = commitUnits(slow(), { rows: 1000, ms: 20 });
+    const units = commitUnits('departments', slow(), { rows: 1000, ms: 20 });
     const unit = await units.next();
-    expect(unit.value).toMatchObject({ lastLine: 5, rows: first.rows, rejects: first.rejects });
+    expect(unit.value).toMatchObject({ lastLine: 5, rejects: first.rejects });
+    expect(rowsOf(unit.value as Batch)).toEqual(rowsOf(first));
     release();
     const rest: Batch[] = [];
     for await (const u of { [Symbol.asyncIterator]: () => units }) rest.push(u);
@@ -92,7 +96,7 @@ describe('commitUnits', () => {
     const seen: number[] = [];
     await expect(
       (async () => {
-        for await (const u of commitUnits(failing(), { rows: 3, ms: 3_600_000 })) seen.push(u.lastLine);
+        for await (const u of commitUnits('departments', failing(), { rows: 3, ms: 3_600_000 })) seen.push(u.lastLine);
       })(),
     ).rejects.toThrow('the file is not in utf-8');
     expect(seen).toEqual([3]);
