@@ -1,4 +1,4 @@
-import type { DimensionTable, RowOf, TableName } from '../../domain/tables.ts';
+import type { DimensionTable, TableName } from '../../domain/tables.ts';
 import type { NewTask } from '../../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../../domain/reports.ts';
 import {
