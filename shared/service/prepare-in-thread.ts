@@ -27,6 +27,8 @@ export async function* prepareBatchesInThread(
   table: TableName,
   dims: { departmentIds?: ReadonlySet<number>; jobIds?: ReadonlySet<number> },
   options: PrepareOptions,
+  /** Batches the thread may prepare ahead of this thread taking them (at least 2). */
+  ahead = 4,
 ): AsyncGenerator<ColumnBatch> {
   const worker = takeThread();
   const input = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
@@ -73,7 +75,7 @@ export async function* prepareBatchesInThread(
     departmentIds: dims.departmentIds ? Int32Array.from(dims.departmentIds) : null,
     jobIds: dims.jobIds ? Int32Array.from(dims.jobIds) : null,
     options,
-    credits: 4,
+    credits: Math.max(2, ahead),
   };
   worker.postMessage(start);
   try {

@@ -120,6 +120,15 @@ export async function runTask(
   return latest();
 }
 
+/**
+ * Batches the parse thread may prepare ahead: a unit's worth and two more, so that it keeps parsing while
+ * this thread writes a whole unit (SQLite's writes hold this thread; measured at 1e6 rows: see
+ * BENCHMARKS.md, "Round two"). At most 32 batches, which bounds what waits in memory.
+ */
+function parseAhead(limits: CommitLimits, batchSize: number): number {
+  return Math.min(32, Math.ceil(limits.rows / batchSize) + 2);
+}
+
 /** Commits started and not yet ended, and since when the oldest of them has been waited for. */
 interface CommitWatch {
   pending: number;
@@ -139,14 +148,15 @@ async function loadFile(
   if (opts.signal?.aborted) return true;
   const dims = await withRetry(() => dimensionsFor(db, table), opts.retry);
   const slice = task.slice_start === null ? null : { start: task.slice_start, limit: task.slice_limit ?? 0 };
-  const parsed = prepareBatchesInThread(await open(), table, dims, {
-    batchSize: opts.batchSize,
-    resumeAfterLine: task.checkpoint_line,
-    slice,
-    encoding: opts.encoding,
-    maxRecordBytes: opts.maxRecordBytes,
-  });
-  const batches = commitUnits(table, parsed, opts.commit ?? DEFAULT_COMMIT_LIMITS, now);
+  const limits = opts.commit ?? DEFAULT_COMMIT_LIMITS;
+  const parsed = prepareBatchesInThread(
+    await open(),
+    table,
+    dims,
+    { batchSize: opts.batchSize, resumeAfterLine: task.checkpoint_line, slice, encoding: opts.encoding, maxRecordBytes: opts.maxRecordBytes },
+    parseAhead(limits, opts.batchSize),
+  );
+  const batches = commitUnits(table, parsed, limits, now);
   // Several units in flight: each sends its rows while earlier ones commit, and commits after them.
   const commits = new PQueue({ concurrency: COMMITS_IN_FLIGHT });
   let failure: unknown = null;
