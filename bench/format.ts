@@ -1,4 +1,4 @@
-/** Readable tables of one size's results, and the issue-4 targets they meet or miss. */
+/** Readable tables of one size's results, and the targets they meet or miss. */
 import type { PathResult } from './results.ts';
 
 const fmtInt = (n: number | null | undefined) => (n === null || n === undefined || !Number.isFinite(n) ? '–' : Math.round(n).toLocaleString('en-US'));
@@ -86,7 +86,7 @@ export interface Target {
   detail: string;
 }
 
-/** The issue-4 targets this size's results can speak to. */
+/** The targets this size's results can speak to. */
 export function evaluateTargets(rows: number, results: Record<string, PathResult>): Target[] {
   const t: Target[] = [];
   const check = (target: string, ok: boolean, detail: string) => t.push({ target, status: ok ? 'holds' : 'misses', detail });
@@ -132,5 +132,5 @@ export function evaluateTargets(rows: number, results: Record<string, PathResult
 
 export function formatTargets(targets: Target[]): string {
   if (!targets.length) return '';
-  return ['Targets (issue 4)', ...targets.map((x) => `  [${x.status === 'holds' ? 'holds ' : x.status === 'misses' ? 'MISSES' : 'n/a   '}] ${x.target}: ${x.detail}`)].join('\n');
+  return ['Targets', ...targets.map((x) => `  [${x.status === 'holds' ? 'holds ' : x.status === 'misses' ? 'MISSES' : 'n/a   '}] ${x.target}: ${x.detail}`)].join('\n');
 }
