@@ -41,9 +41,9 @@ export interface RunTaskOptions {
   maxRecordBytes?: number;
   now?: () => number;
   /**
-   * Stops the task early: no commit is started after it fires (the unit being gathered is dropped), the commits in flight finish (or roll back),
-   * and the task is left `running` under this owner's lease at its last checkpoint, for the caller to
-   * release or end.
+   * Stops the task early: no commit is started after it fires (the batches gathered for the next one are
+   * dropped, and read again on resume), the commits in flight finish (or roll back), and the task is left
+   * `running` under this owner's lease at its last checkpoint, for the caller to release or end.
    */
   signal?: AbortSignal;
   /** Called after each commit with how far the task has come; `records` and `rejected` count that commit's. */
