@@ -1,4 +1,4 @@
-/** Readable tables of one size's results, and the issue-4 targets they meet or miss. */
+/** Readable tables of one size's results, and the targets they meet or miss. */
 import type { PathResult } from './results.ts';
 
 const fmtInt = (n: number | null | undefined) => (n === null || n === undefined || !Number.isFinite(n) ? '–' : Math.round(n).toLocaleString('en-US'));
@@ -86,14 +86,17 @@ export interface Target {
   detail: string;
 }
 
-/** The issue-4 targets this size's results can speak to. */
+/** The targets this size's results can speak to. */
 export function evaluateTargets(rows: number, results: Record<string, PathResult>): Target[] {
   const t: Target[] = [];
   const check = (target: string, ok: boolean, detail: string) => t.push({ target, status: ok ? 'holds' : 'misses', detail });
   const s = results.sqlite;
-  if (s?.ratio !== null && s?.ratio !== undefined) check('SQLite load ≥ 0.5× sqlite3 .import', s.ratio >= 0.5, `${fmt(s.ratio)}×`);
+  const goal = (ratio: number, of: number) => (ratio >= of ? `, goal ${fmt(of)}× met` : `, goal ${fmt(of)}× not yet`);
+  if (s?.ratio !== null && s?.ratio !== undefined) check('SQLite load ≥ 0.6× sqlite3 .import', s.ratio >= 0.6, `${fmt(s.ratio)}×${goal(s.ratio, 1)}`);
   const p = results.postgres;
-  if (p?.ratio !== null && p?.ratio !== undefined) check('PostgreSQL load ≥ 0.6× psql \\copy (PK-only)', p.ratio >= 0.6, `${fmt(p.ratio)}×`);
+  if (p?.ratio !== null && p?.ratio !== undefined) {
+    check('PostgreSQL load ≥ 0.5× psql \\copy (PK-only)', p.ratio >= 0.5, `${fmt(p.ratio)}×${goal(p.ratio, 0.8)}`);
+  }
   if (p && results.pgloader) {
     const x = p.rows_per_s / results.pgloader.rows_per_s;
     check('PostgreSQL load far ahead of pgloader on dirty data (no number in the issue; taken here as ≥ 5×)', x >= 5, `${fmt(x, 1)}×`);
@@ -129,5 +132,5 @@ export function evaluateTargets(rows: number, results: Record<string, PathResult
 
 export function formatTargets(targets: Target[]): string {
   if (!targets.length) return '';
-  return ['Targets (issue 4)', ...targets.map((x) => `  [${x.status === 'holds' ? 'holds ' : x.status === 'misses' ? 'MISSES' : 'n/a   '}] ${x.target}: ${x.detail}`)].join('\n');
+  return ['Targets', ...targets.map((x) => `  [${x.status === 'holds' ? 'holds ' : x.status === 'misses' ? 'MISSES' : 'n/a   '}] ${x.target}: ${x.detail}`)].join('\n');
 }

@@ -13,6 +13,8 @@ import type { RetryOptions } from '../shared/service/retry.ts';
 export interface LoaderOptions {
   schedule: string;
   batchSize: number;
+  /** How much one transaction of a file load holds (LOAD_COMMIT_ROWS, LOAD_COMMIT_MS). */
+  commit?: RunTaskOptions['commit'];
   /** Tasks loaded at the same time by this process. */
   concurrency: number;
   leaseMs: number;
@@ -64,6 +66,7 @@ export function startLoader(db: Database, blob: BlobStore, opts: LoaderOptions):
     const done = await runTask(db, task, open, {
       owner,
       batchSize: opts.batchSize,
+      commit: opts.commit,
       leaseMs: opts.leaseMs,
       signal: stopping.signal,
       retry: opts.retry,

@@ -56,7 +56,7 @@ export async function loadFiles(
     progress: boolean;
     restart?: boolean;
     note?: (line: string) => void;
-  } & Pick<RunTaskOptions, 'encoding' | 'maxRecordBytes'>,
+  } & Pick<RunTaskOptions, 'encoding' | 'maxRecordBytes' | 'commit'>,
 ): Promise<FileOutcome[]> {
   const note = opts.note ?? ((line: string) => process.stderr.write(line + '\n'));
   const files = await Promise.all(
@@ -106,6 +106,7 @@ export async function loadFiles(
       const done = await runTask(db, claimed, () => openFileRange(f.path, { end: f.size }), {
         owner,
         batchSize: opts.batchSize,
+        commit: opts.commit,
         leaseMs: opts.leaseMs,
         signal: stopping.signal,
         retry: opts.retry,

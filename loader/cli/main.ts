@@ -88,6 +88,7 @@ const COMMANDS: Record<string, Command> = {
       return withDatabase(openDatabase(config.databaseUrl, { timeouts: config.databaseTimeouts }), async (db) => {
         const results = await loadFiles(db, positionals, {
           batchSize: config.batchSize,
+          commit: config.commit,
           leaseMs: config.leaseMs,
           retry: { attempts: config.retryAttempts },
           table: table as TableName | undefined,

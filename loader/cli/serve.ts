@@ -82,6 +82,7 @@ export async function runServer(config: Config, log: Logger, opts: { http: boole
     loader = startLoader(db, blob, {
       schedule: config.loadSchedule,
       batchSize: config.batchSize,
+      commit: config.commit,
       concurrency: config.loadConcurrency,
       leaseMs: config.leaseMs,
       retry: { attempts: config.retryAttempts },

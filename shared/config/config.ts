@@ -12,6 +12,8 @@ export interface Config {
   host: string;
   loadSchedule: string;
   batchSize: number;
+  /** A file load's transaction: at most this many records (LOAD_COMMIT_ROWS) or this long open (LOAD_COMMIT_MS). */
+  commit: { rows: number; ms: number };
   loadConcurrency: number;
   leaseMs: number;
   legacyWaitMs: number;
@@ -83,6 +85,8 @@ const SCHEMA = {
   HOST: v.pipe(v.string(), v.minLength(1, 'must not be empty')),
   LOAD_SCHEDULE: cronSchedule,
   BATCH_SIZE: int(1, 100_000),
+  LOAD_COMMIT_ROWS: int(1, 1_000_000),
+  LOAD_COMMIT_MS: int(1, 3_600_000),
   LOAD_CONCURRENCY: int(1, 64),
   LOAD_LEASE_MS: int(1000, 3_600_000),
   LEGACY_WAIT_MS: int(0, 3_600_000),
@@ -110,6 +114,8 @@ const DEFAULTS: Record<keyof typeof SCHEMA, string> = {
   HOST: '127.0.0.1',
   LOAD_SCHEDULE: '*/5 * * * * *',
   BATCH_SIZE: '1000',
+  LOAD_COMMIT_ROWS: '10000', // as DEFAULT_COMMIT_LIMITS (commit-units.ts)
+  LOAD_COMMIT_MS: '1000',
   LOAD_CONCURRENCY: '2',
   LOAD_LEASE_MS: '30000',
   LEGACY_WAIT_MS: '60000',
@@ -161,6 +167,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: get('HOST') as string,
     loadSchedule: get('LOAD_SCHEDULE') as string,
     batchSize: get('BATCH_SIZE') as number,
+    commit: { rows: get('LOAD_COMMIT_ROWS') as number, ms: get('LOAD_COMMIT_MS') as number },
     loadConcurrency: get('LOAD_CONCURRENCY') as number,
     leaseMs: get('LOAD_LEASE_MS') as number,
     legacyWaitMs: get('LEGACY_WAIT_MS') as number,

@@ -1,4 +1,5 @@
-import type { DimensionTable, RowOf, TableName } from '../domain/tables.ts';
+import type { DimensionTable, TableName } from '../domain/tables.ts';
+import type { RowsIn } from '../domain/row-columns.ts';
 import type { Reject } from '../domain/reasons.ts';
 import type { NewTask, Task } from '../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../domain/reports.ts';
@@ -57,12 +58,13 @@ export interface Database {
   close(): Promise<void>;
 
   /**
-   * Inserts already-validated rows (ids unique within the call) in one transaction; rows whose id is
+   * Inserts already-validated rows (ids unique within the call; as objects, or as columns straight from the
+   * parse thread) in one transaction; rows whose id is
    * present are left untouched and counted as already_exists. With a checkpoint, the same transaction
    * stores the rejects and advances the task (checkpoint line, bytes, summary counts); it throws
    * LeaseLostError, writing nothing, when the task's lease is no longer the caller's.
    */
-  insertBatch<T extends TableName>(table: T, rows: RowOf[T][], checkpoint?: TaskCheckpoint): Promise<BatchResult>;
+  insertBatch<T extends TableName>(table: T, rows: RowsIn<T>, checkpoint?: TaskCheckpoint): Promise<BatchResult>;
 
   /** Every id present in a dimension table (used to validate department_id and job_id). */
   dimensionIds(table: DimensionTable): Promise<Set<number>>;

@@ -5,7 +5,7 @@ import type { TableName } from '../domain/tables.ts';
 import type { ByteSource } from '../csv/read-records.ts';
 import type { PreparedBatch, PrepareOptions } from './prepare-batches.ts';
 import type { StartMessage } from './prepare-thread.ts';
-import { fromColumns, type RowColumns } from './row-columns.ts';
+import type { ColumnRows, RowColumns } from '../domain/row-columns.ts';
 
 type ThreadMessage =
   | { type: 'more' }
@@ -13,16 +13,23 @@ type ThreadMessage =
   | { type: 'failed'; message: string }
   | ({ type: 'batch'; columns: RowColumns; count: number } & Omit<PreparedBatch, 'rows'>);
 
+/** A prepared batch as the main thread gets it: its rows stay columns all the way to the database. */
+export interface ColumnBatch extends Omit<PreparedBatch, 'rows'> {
+  rows: ColumnRows;
+}
+
 /**
  * prepareBatches run in a worker thread: this thread feeds it the file's bytes and receives validated
  * batches, so parsing the next batch overlaps with committing this one.
  */
-export async function* prepareBatchesInThread<T extends TableName>(
+export async function* prepareBatchesInThread(
   source: ByteSource,
-  table: T,
+  table: TableName,
   dims: { departmentIds?: ReadonlySet<number>; jobIds?: ReadonlySet<number> },
   options: PrepareOptions,
-): AsyncGenerator<PreparedBatch<T>> {
+  /** Batches the thread may prepare ahead of this thread taking them (at least 2). */
+  ahead = 4,
+): AsyncGenerator<ColumnBatch> {
   const worker = takeThread();
   const input = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   const inbox: ThreadMessage[] = [];
@@ -68,7 +75,7 @@ export async function* prepareBatchesInThread<T extends TableName>(
     departmentIds: dims.departmentIds ? Int32Array.from(dims.departmentIds) : null,
     jobIds: dims.jobIds ? Int32Array.from(dims.jobIds) : null,
     options,
-    credits: 4,
+    credits: Math.max(2, ahead),
   };
   worker.postMessage(start);
   try {
@@ -80,7 +87,7 @@ export async function* prepareBatchesInThread<T extends TableName>(
       if (m.type === 'failed') throw new Error(m.message);
       if (m.type === 'batch') {
         const { columns, count, type: _type, ...rest } = m;
-        yield { rows: fromColumns(table, columns, count), ...rest };
+        yield { rows: { count, columns }, ...rest };
         worker.postMessage({ type: 'credit' });
       }
     }

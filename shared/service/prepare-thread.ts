@@ -3,14 +3,15 @@
  * batch, so the two cores work at once. Protocol (main ⇄ thread):
  *   main → start {table, departmentIds, jobIds, options} · chunk {bytes} · eof · credit
  *   thread → more (wants a chunk) · batch {columns, count, rejects, lastLine, bytesRead} · end · failed {message}
- * A batch is posted only against a credit, so at most two batches wait in memory whatever the file size.
+ * A batch is posted only against a credit (the start message says how many), so a bounded number of
+ * batches wait in memory whatever the file size.
  */
 import { parentPort } from 'node:worker_threads';
 import type { TableName } from '../domain/tables.ts';
 import { readRecords } from '../csv/read-records.ts';
 import { MAX_BATCH_RAW_CHARS, prepareBatches, type PrepareOptions } from './prepare-batches.ts';
 import { newLoadContext } from './validate.ts';
-import { toColumns, transferables } from './row-columns.ts';
+import { toColumns, transferables } from '../domain/row-columns.ts';
 
 export interface StartMessage {
   type: 'start';

@@ -5,19 +5,20 @@ import { CheckpointGapError, LeaseLostError, type Database } from '../ports/data
 import type { ByteSource } from '../csv/read-records.ts';
 import type { Encoding } from '../csv/decode.ts';
 import { dimensionsFor } from './dimensions.ts';
-import { MAX_BATCH_RAW_CHARS, type PreparedBatch } from './prepare-batches.ts';
-import { prepareBatchesInThread } from './prepare-in-thread.ts';
+import { MAX_BATCH_RAW_CHARS } from './prepare-batches.ts';
+import { prepareBatchesInThread, type ColumnBatch } from './prepare-in-thread.ts';
+import { commitUnits, DEFAULT_COMMIT_LIMITS, type CommitLimits } from './commit-units.ts';
 import { isTransientError } from '../domain/errors.ts';
 import { withRetry, type RetryOptions } from './retry.ts';
 
-/** Batches of one task sending rows at the same time (measured: 4 beats 2 by ~10% on PostgreSQL). */
-const COMMITS_IN_FLIGHT = 4;
+/** Commit units of one task sending rows at the same time: one writes while the one before it commits. */
+const COMMITS_IN_FLIGHT = 2;
 
 /**
  * Reject text the commits in flight may hold together: a batch that would pass it waits until the commits
  * before it are done. Long rejected records then go one batch at a time, which keeps the text alive in
- * this thread (and so the heap V8 lets grow around it) small; ordinary batches hold far less and still
- * go four at a time.
+ * this thread (and so the heap V8 lets grow around it) small; ordinary units hold far less and still
+ * go two at a time.
  */
 const RAW_CHARS_IN_FLIGHT = 2 * MAX_BATCH_RAW_CHARS;
 
@@ -30,19 +31,22 @@ const CLAIMS_BEFORE_OUTAGE_FAILS = 10;
 export interface RunTaskOptions {
   /** Who holds the task's lease (a loader process, or the CLI). */
   owner: string;
+  /** Valid rows per parse batch (the unit the parse thread hands over). */
   batchSize: number;
+  /** How many records, or how long, one transaction of the load holds (LOAD_COMMIT_ROWS, LOAD_COMMIT_MS). */
+  commit?: CommitLimits;
   leaseMs: number;
   /** Passed to the parser: the file's encoding without a BOM, and the longest record in bytes. */
   encoding?: Encoding;
   maxRecordBytes?: number;
   now?: () => number;
   /**
-   * Stops the task early: no batch is taken after it fires, the commits in flight finish (or roll back),
-   * and the task is left `running` under this owner's lease at its last checkpoint, for the caller to
-   * release or end.
+   * Stops the task early: no commit is started after it fires (the batches gathered for the next one are
+   * dropped, and read again on resume), the commits in flight finish (or roll back), and the task is left
+   * `running` under this owner's lease at its last checkpoint, for the caller to release or end.
    */
   signal?: AbortSignal;
-  /** Called after each committed batch with how far the task has come; `records` and `rejected` count that batch's. */
+  /** Called after each commit with how far the task has come; `records` and `rejected` count that commit's. */
   onProgress?: (progress: { taskId: number; line: number; bytesRead: number; bytesTotal: number; records: number; rejected: number }) => void;
   /** How database calls that failed transiently are retried (attempts: HIREDB_RETRY_ATTEMPTS). */
   retry?: RetryOptions;
@@ -56,9 +60,10 @@ export interface RunTaskOptions {
 }
 
 /**
- * Loads one claimed task: streams its file, validates every record and commits batches in file order,
- * each together with the task's checkpoint and rejects, so a crash loses nothing and doubles nothing.
- * Parsing and validating run in a worker thread, overlapping with the commits. Ends the task done or failed.
+ * Loads one claimed task: streams its file, validates every record and commits it in units of several
+ * parse batches (commit-units.ts) in file order, each unit together with the task's checkpoint and rejects,
+ * so a crash loses nothing and doubles nothing. Parsing and validating run in a worker thread, overlapping
+ * with the commits. Ends the task done or failed.
  */
 export async function runTask(
   db: Database,
@@ -115,6 +120,15 @@ export async function runTask(
   return latest();
 }
 
+/**
+ * Batches the parse thread may prepare ahead: a unit's worth and two more, so that it keeps parsing while
+ * this thread writes a whole unit (SQLite's writes hold this thread; measured at 1e6 rows: see
+ * BENCHMARKS.md, "Round two"). At most 32 batches, which bounds what waits in memory.
+ */
+function parseAhead(limits: CommitLimits, batchSize: number): number {
+  return Math.min(32, Math.ceil(limits.rows / batchSize) + 2);
+}
+
 /** Commits started and not yet ended, and since when the oldest of them has been waited for. */
 interface CommitWatch {
   pending: number;
@@ -134,19 +148,21 @@ async function loadFile(
   if (opts.signal?.aborted) return true;
   const dims = await withRetry(() => dimensionsFor(db, table), opts.retry);
   const slice = task.slice_start === null ? null : { start: task.slice_start, limit: task.slice_limit ?? 0 };
-  const batches = prepareBatchesInThread(await open(), table, dims, {
-    batchSize: opts.batchSize,
-    resumeAfterLine: task.checkpoint_line,
-    slice,
-    encoding: opts.encoding,
-    maxRecordBytes: opts.maxRecordBytes,
-  });
-  // Several batches in flight: each sends its rows while earlier ones commit, and commits after them.
+  const limits = opts.commit ?? DEFAULT_COMMIT_LIMITS;
+  const parsed = prepareBatchesInThread(
+    await open(),
+    table,
+    dims,
+    { batchSize: opts.batchSize, resumeAfterLine: task.checkpoint_line, slice, encoding: opts.encoding, maxRecordBytes: opts.maxRecordBytes },
+    parseAhead(limits, opts.batchSize),
+  );
+  const batches = commitUnits(table, parsed, limits, now);
+  // Several units in flight: each sends its rows while earlier ones commit, and commits after them.
   const commits = new PQueue({ concurrency: COMMITS_IN_FLIGHT });
   let failure: unknown = null;
   let previous: Promise<unknown> = Promise.resolve();
   let fromLine = task.checkpoint_line;
-  const commit = async (batch: PreparedBatch, after: Promise<unknown>, from: number) => {
+  const commit = async (batch: ColumnBatch, after: Promise<unknown>, from: number) => {
     if (watch.pending++ === 0) watch.since = now();
     try {
       await withRetry(async (attempt) => {
@@ -172,7 +188,7 @@ async function loadFile(
       line: batch.lastLine,
       bytesRead: batch.bytesRead,
       bytesTotal: task.bytes_total,
-      records: batch.rows.length + batch.rejects.length,
+      records: batch.rows.count + batch.rejects.length,
       rejected: batch.rejects.length,
     });
   };

@@ -94,7 +94,7 @@ describe('the load summary', () => {
 
 describe('hiredb load, as a process', () => {
   it('prints the summary on stdout and, on a pipe, plain progress lines on stderr at the set interval', async () => {
-    const home = await tempHome({ BATCH_SIZE: '100', HIREDB_PROGRESS_INTERVAL_MS: '1' });
+    const home = await tempHome({ BATCH_SIZE: '100', LOAD_COMMIT_ROWS: '100', HIREDB_PROGRESS_INTERVAL_MS: '1' });
     try {
       const res = await runCli(['load', SAMPLE_FILES.departments, SAMPLE_FILES.jobs, SAMPLE_FILES.hired_employees], { env: home.env, cwd: home.dir });
       expect(res.code, res.stderr).toBe(0);

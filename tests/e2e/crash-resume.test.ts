@@ -104,6 +104,8 @@ function env(schema: string, appName?: string): Record<string, string> {
     BLOB_DIR: blobDir,
     LOAD_SCHEDULE: '*/1 * * * * *',
     BATCH_SIZE: '1000',
+    // Commit units of ten parse batches: the kill lands inside a unit spanning several of them.
+    LOAD_COMMIT_ROWS: '10000',
     LOAD_LEASE_MS: String(LEASE_MS),
   };
 }

@@ -69,6 +69,8 @@ async function serve(files: Record<string, string>, via?: (url: string) => Promi
     DATABASE_URL: url,
     LOAD_LEASE_MS: String(LEASE_MS),
     BATCH_SIZE: '250',
+    // A commit per batch: the faults below are timed against a load of many small commits.
+    LOAD_COMMIT_ROWS: '250',
     HIREDB_RETRY_ATTEMPTS: '3',
     DATABASE_CONNECT_TIMEOUT_MS: '1000',
     DATABASE_STATEMENT_TIMEOUT_MS: '2000',

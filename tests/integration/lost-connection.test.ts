@@ -31,6 +31,8 @@ const DEPARTMENTS = 8;
 const JOBS = 40;
 const HIRES = 30_000;
 const BATCH_SIZE = 500;
+/** Commit units of four parse batches: many commits per load, each spanning several batches. */
+const COMMIT = { rows: 4 * BATCH_SIZE, ms: 60_000 };
 
 const FILES: Record<'departments' | 'jobs' | 'hired_employees', string> = {
   departments: ['id,department', ...Array.from({ length: DEPARTMENTS }, (_, i) => `${i + 1},Department ${i + 1}`), '9,', '1,Again'].join('\n') + '\n',
@@ -87,7 +89,7 @@ async function load(db: Database, name: string, opts: Partial<RunTaskOptions> & 
   const owner = opts.owner ?? `test:${name}`;
   const claimed = await db.tasks.claim(owner, Date.now(), 60_000);
   expect(claimed?.id).toBe(task.id);
-  return runTask(db, claimed!, () => blob.open(name), { owner, batchSize: BATCH_SIZE, leaseMs: 60_000, ...opts });
+  return runTask(db, claimed!, () => blob.open(name), { owner, batchSize: BATCH_SIZE, commit: COMMIT, leaseMs: 60_000, ...opts });
 }
 
 async function loadDimensions(db: Database) {
@@ -187,11 +189,11 @@ describe('a lost database connection during a load', () => {
         },
       },
     };
-    let batches = 0;
+    let commits = 0;
     const failed = await load(observed, 'hired_employees.csv', {
       retry: { attempts: 3 }, // at most 200 + 400 ms of backoff, then the load gives up
       onProgress: () => {
-        if (++batches === 20) proxy.cut();
+        if (++commits === 5) proxy.cut(); // after 20 parse batches
       },
     });
     expect(failed.status).toBe('failed');
@@ -223,7 +225,7 @@ describe('a lost database connection during a load', () => {
     expect((await app.request(`/api/v1/tasks/${failed.id}/retry`, { method: 'POST' })).status).toBe(409);
 
     // The loader picks it up again and resumes after the checkpoint.
-    const loader = startLoader(db, blob, { schedule: '*/1 * * * * *', batchSize: BATCH_SIZE, concurrency: 2, leaseMs: 60_000, log: silentLogger });
+    const loader = startLoader(db, blob, { schedule: '*/1 * * * * *', batchSize: BATCH_SIZE, commit: COMMIT, concurrency: 2, leaseMs: 60_000, log: silentLogger });
     try {
       await loader.tick();
       await loader.idle();

@@ -56,7 +56,7 @@ describe('reject text in flight', () => {
     const { db, seen } = await watchedDatabase();
     const task = await claimRunningTask(db, 'owner');
     const lines = Array.from({ length: 2000 }, (_, i) => (i % 10 === 0 ? `${i + 1},,2021-03-01T09:00:00Z,1,1` : `${i + 1},Person ${i + 1},2021-03-01T09:00:00Z,1,1`));
-    const done = await runTask(db, task, async () => source(lines), { owner: 'owner', batchSize: 50, leaseMs: 60_000 });
+    const done = await runTask(db, task, async () => source(lines), { owner: 'owner', batchSize: 50, commit: { rows: 100, ms: 60_000 }, leaseMs: 60_000 });
     expect(done).toMatchObject({ status: 'done', summary: { processed: 2000, inserted: 1800, rejected: 200 } });
     expect(seen.maxCommits).toBeGreaterThan(1);
     await db.close();

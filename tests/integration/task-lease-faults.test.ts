@@ -14,6 +14,8 @@ import { waitFor } from '../helpers/processes.ts';
 
 const LEASE_MS = 1_000;
 const ROWS = 3_000;
+// Each parse batch its own commit, so that a fault injected at the Nth commit lands at a known line.
+const EACH_BATCH = { rows: 500, ms: 3_600_000 };
 
 let dir = '';
 afterEach(async () => {
@@ -46,7 +48,7 @@ describe.each(TEST_DATABASES)('%s', (kind) => {
       },
     };
     const { task, open } = await claimed('first');
-    const running = runTask(hung, task, open, { owner: 'first', batchSize: 500, leaseMs: LEASE_MS });
+    const running = runTask(hung, task, open, { owner: 'first', batchSize: 500, commit: EACH_BATCH, leaseMs: LEASE_MS });
     const taken = await waitFor('another loader to claim the task', async () => (await t.db.tasks.claim('second', Date.now(), 60_000)) ?? undefined, 10_000, 50);
     expect(taken).toMatchObject({ id: task.id, lease_owner: 'second', attempts: 2 });
     release(new TransientError('the connection went silent'));
@@ -66,14 +68,14 @@ describe.each(TEST_DATABASES)('%s', (kind) => {
       tasks: { ...t.db.tasks, finish: async () => Promise.reject(new Error('database or disk is full')) },
     };
     const { task, open } = await claimed('first');
-    const ended = await runTask(broken, task, open, { owner: 'first', batchSize: 500, leaseMs: LEASE_MS });
+    const ended = await runTask(broken, task, open, { owner: 'first', batchSize: 500, commit: EACH_BATCH, leaseMs: LEASE_MS });
     expect(ended.error).toMatch(/^database or disk is full \(and the task could not be marked failed: database or disk is full\)$/);
     const stored = (await t.db.tasks.get(task.id))!;
     expect(stored).toMatchObject({ status: 'running', checkpoint_line: 1_000 });
     // Nothing renews the lease any more: it lapses, and the task is claimed again and resumes from line 1000.
     const again = await waitFor('the task to be claimable', async () => (await t.db.tasks.claim('second', Date.now(), 60_000)) ?? undefined, 10_000, 50);
     expect(again).toMatchObject({ id: task.id, checkpoint_line: 1_000 });
-    const done = await runTask(t.db, again, open, { owner: 'second', batchSize: 500, leaseMs: 60_000 });
+    const done = await runTask(t.db, again, open, { owner: 'second', batchSize: 500, commit: EACH_BATCH, leaseMs: 60_000 });
     expect(done).toMatchObject({ status: 'done', summary: { processed: ROWS, inserted: ROWS, already_exists: 0, rejected: 0 } });
   });
 
@@ -90,6 +92,7 @@ describe.each(TEST_DATABASES)('%s', (kind) => {
     const ended = await runTask(down, task, open, {
       owner: 'first',
       batchSize: 500,
+      commit: EACH_BATCH,
       leaseMs: LEASE_MS,
       retry: { attempts: 2, baseDelayMs: 10 },
       onOutage: 'release',
@@ -97,7 +100,7 @@ describe.each(TEST_DATABASES)('%s', (kind) => {
     expect(ended.status).toBe('running');
     expect((await t.db.tasks.get(task.id))!).toMatchObject({ status: 'running', error: null, checkpoint_line: 500 });
     const again = await waitFor('the task to be claimable', async () => (await t.db.tasks.claim('first', Date.now(), 60_000)) ?? undefined, 10_000, 50);
-    const done = await runTask(t.db, again, open, { owner: 'first', batchSize: 500, leaseMs: 60_000 });
+    const done = await runTask(t.db, again, open, { owner: 'first', batchSize: 500, commit: EACH_BATCH, leaseMs: 60_000 });
     expect(done).toMatchObject({ status: 'done', attempts: 2, summary: { processed: ROWS, inserted: ROWS } });
   });
 });

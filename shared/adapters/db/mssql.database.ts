@@ -1,4 +1,4 @@
-import type { DimensionTable, RowOf, TableName } from '../../domain/tables.ts';
+import type { DimensionTable, TableName } from '../../domain/tables.ts';
 import type { NewTask } from '../../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../../domain/reports.ts';
 import {
@@ -9,6 +9,7 @@ import {
   type TaskCheckpoint,
   type TaskRepository,
 } from '../../ports/database.port.ts';
+import { asObjects, type RowsIn } from '../../domain/row-columns.ts';
 import { readMigrations } from './migrations.ts';
 import { rejectFromRecord, taskFromRecord, type TaskRecord } from './task-row.ts';
 import { bigint, int, nvarchar, type SqlExecutor, type SqlParams, type SqlRow } from './mssql-executor.ts';
@@ -184,7 +185,8 @@ export function createMssqlDatabase(exec: SqlExecutor): Database {
    * their table, with the data_version bump, the rejects and the task's advance. See INSERT_FROM_STAGING
    * (mssql.sql.ts) for why nothing shared is touched before that wait.
    */
-  async function insertBatch<T extends TableName>(table: T, rows: RowOf[T][], checkpoint?: TaskCheckpoint): Promise<BatchResult> {
+  async function insertBatch<T extends TableName>(table: T, input: RowsIn<T>, checkpoint?: TaskCheckpoint): Promise<BatchResult> {
+    const rows = asObjects(table, input);
     if (rows.length === 0 && !checkpoint) return { inserted: 0, already_exists: 0 };
     if (checkpoint && !isTaskId(checkpoint.taskId)) throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
     // Converted before the transaction starts: a bad value fails the batch without a round trip.

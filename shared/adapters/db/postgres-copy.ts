@@ -4,7 +4,8 @@
  */
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { RowOf, TableName } from '../../domain/tables.ts';
+import { COLUMNS, type TableName } from '../../domain/tables.ts';
+import type { ColumnRows } from '../../domain/row-columns.ts';
 import type { Reject } from '../../domain/reasons.ts';
 
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
@@ -19,27 +20,24 @@ export function copyTextField(value: string): string {
   return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : value;
 }
 
-function copyInteger(value: number): string {
-  if (!Number.isSafeInteger(value)) throw new RangeError(`not an integer id: ${value}`);
-  return String(value);
-}
-
-/** A row of `table` as one COPY text line, fields in the order of its COPY_INTO column list. */
-export function encodeLine(table: TableName, row: RowOf[TableName]): string {
-  switch (table) {
-    case 'departments': {
-      const r = row as RowOf['departments'];
-      return `${copyInteger(r.id)}\t${copyTextField(r.department)}\n`;
-    }
-    case 'jobs': {
-      const r = row as RowOf['jobs'];
-      return `${copyInteger(r.id)}\t${copyTextField(r.job)}\n`;
-    }
-    case 'hired_employees': {
-      const r = row as RowOf['hired_employees'];
-      return `${copyInteger(r.id)}\t${copyTextField(r.name)}\t${copyTextField(r.datetime)}\t${copyInteger(r.department_id)}\t${copyInteger(r.job_id)}\n`;
-    }
+/**
+ * Each row of `table` as one COPY text line, fields in the order of its COPY_INTO column list (the table's
+ * columns). Integer columns are Int32Arrays, so only the text needs checking and escaping.
+ */
+export function encodeLines(table: TableName, rows: ColumnRows): string[] {
+  const fields = COLUMNS[table].map((name) => {
+    const column = rows.columns[name];
+    return column instanceof Int32Array ? column : (column as string[]).map(copyTextField);
+  });
+  const lines = new Array<string>(rows.count);
+  if (table === 'hired_employees') {
+    const [id, name, datetime, department, job] = fields as [Int32Array, string[], string[], Int32Array, Int32Array];
+    for (let i = 0; i < rows.count; i++) lines[i] = `${id[i]}\t${name[i]}\t${datetime[i]}\t${department[i]}\t${job[i]}\n`;
+  } else {
+    const [id, text] = fields as [Int32Array, string[]];
+    for (let i = 0; i < rows.count; i++) lines[i] = `${id[i]}\t${text[i]}\n`;
   }
+  return lines;
 }
 
 /**
@@ -88,12 +86,26 @@ export function copyRejects(client: pg.PoolClient, sql: string, taskId: number, 
   });
 }
 
-/** Sends COPY text lines in one write and waits until the server has taken them. */
-export function copyText(client: pg.PoolClient, sql: string, lines: string[]): Promise<void> {
+/** Lines per write of copyText: large writes, without one string (and buffer) of a whole unit's rows. */
+const COPY_LINES_PER_WRITE = 2000;
+
+/** Sends COPY text lines (those `keep` accepts, by index) and waits until the server has taken them. */
+export function copyText(client: pg.PoolClient, sql: string, lines: readonly string[], keep?: (i: number) => boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     const stream = client.query(copyFrom(sql));
     stream.on('finish', resolve);
     stream.on('error', reject);
-    stream.end(lines.join(''));
+    let pending = '';
+    let held = 0;
+    for (let i = 0; i < lines.length; i++) {
+      if (keep && !keep(i)) continue;
+      pending += lines[i];
+      if (++held === COPY_LINES_PER_WRITE) {
+        stream.write(pending);
+        pending = '';
+        held = 0;
+      }
+    }
+    stream.end(pending);
   });
 }

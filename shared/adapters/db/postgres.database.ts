@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { COLUMNS, type DimensionTable, type RowOf, type TableName } from '../../domain/tables.ts';
+import { COLUMNS, type DimensionTable, type TableName } from '../../domain/tables.ts';
 import type { NewTask } from '../../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../../domain/reports.ts';
 import {
@@ -34,7 +34,8 @@ import {
   RESUME,
   RETRY,
 } from './postgres.sql.ts';
-import { copyRejects, copyText, encodeLine } from './postgres-copy.ts';
+import { copyRejects, copyText, encodeLines } from './postgres-copy.ts';
+import { asColumns, type ColumnRows, type RowsIn } from '../../domain/row-columns.ts';
 import { isConnectionUsable, toDomainError } from './postgres-errors.ts';
 import { postgresApiKeys } from './postgres-api-keys.ts';
 import { idRuns, type IdRuns } from '../../domain/id-runs.ts';
@@ -186,14 +187,11 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
    * violation; the batch is then rolled back and written again with INSERT … ON CONFLICT DO NOTHING, which
    * is also how a batch request (no checkpoint) writes: concurrent requests on overlapping ids all succeed.
    */
-  async function insertBatch(
-    table: TableName,
-    rows: RowOf[TableName][],
-    checkpoint: TaskCheckpoint | undefined,
-  ): Promise<BatchResult> {
-    if (rows.length === 0 && !checkpoint) return { inserted: 0, already_exists: 0 };
+  async function insertBatch(table: TableName, input: RowsIn<TableName>, checkpoint: TaskCheckpoint | undefined): Promise<BatchResult> {
+    const rows = asColumns(table, input);
+    if (rows.count === 0 && !checkpoint) return { inserted: 0, already_exists: 0 };
     if (checkpoint && !isRowId(checkpoint.taskId)) throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
-    const lines = rows.map((row) => encodeLine(table, row)); // refuses unstorable values before anything is sent
+    const lines = encodeLines(table, rows); // refuses unstorable values before anything is sent
     // A file load's batch commits with its checkpoint, so it need not wait for the WAL flush: if the server
     // crashes, rows and checkpoint are lost together and the task resumes before them.
     const begin = checkpoint ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN';
@@ -207,7 +205,7 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
         // The rows and rejects above take no lock another batch of this task needs; the shared rows below (version,
         // task) are locked only once the previous batch has committed, so batches cannot deadlock.
         await checkpoint?.after;
-        const result = { inserted, already_exists: rows.length - inserted };
+        const result = { inserted, already_exists: rows.count - inserted };
         if (checkpoint) await advanceTask(client, checkpoint, result, runs);
         else if (runs.from.length > 0) await client.query(BUMP_VERSION_RECORDING_HIRES, [runs.from, runs.to]);
         else if (inserted > 0) await client.query(BUMP_VERSION);
@@ -222,35 +220,39 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
     }
   }
 
-  /** Copies the rows whose id is not present; answers the ids it inserted. */
-  async function copyNew(client: pg.PoolClient, table: TableName, rows: RowOf[TableName][], lines: string[]) {
-    const existing = await existingIds(client, table, rows);
-    const fresh = existing.size === 0 ? lines : lines.filter((_, i) => !existing.has(rows[i].id));
-    if (fresh.length > 0) await copyText(client, COPY_INTO[table], fresh);
-    return existing.size === 0 ? rows.map((r) => r.id) : rows.filter((r) => !existing.has(r.id)).map((r) => r.id);
+  /**
+   * Copies the rows whose id is not present; answers the ids it inserted. A file load's commit unit asks
+   * once for the ids present among its own (one index range scan when they are dense).
+   */
+  async function copyNew(client: pg.PoolClient, table: TableName, rows: ColumnRows, lines: readonly string[]) {
+    const ids = rows.columns.id as Int32Array;
+    const existing = await existingIds(client, table, ids, rows.count);
+    if (rows.count > 0) await copyText(client, COPY_INTO[table], lines, existing.size === 0 ? undefined : (i) => !existing.has(ids[i]));
+    const all = Array.from(ids.subarray(0, rows.count));
+    return existing.size === 0 ? all : all.filter((id) => !existing.has(id));
   }
 
   /** Inserts the rows whose id is not present; answers the ids it inserted. */
-  async function insertNew(client: pg.PoolClient, table: TableName, rows: RowOf[TableName][]): Promise<number[]> {
-    if (rows.length === 0) return [];
-    const sorted = [...rows].sort((a, b) => a.id - b.id);
-    const columns = COLUMNS[table] as readonly string[];
-    const values = columns.map((c) => sorted.map((r) => (r as unknown as Record<string, unknown>)[c]));
+  async function insertNew(client: pg.PoolClient, table: TableName, rows: ColumnRows): Promise<number[]> {
+    if (rows.count === 0) return [];
+    const ids = rows.columns.id as Int32Array;
+    const order = Array.from({ length: rows.count }, (_, i) => i).sort((a, b) => ids[a] - ids[b]);
+    const values = (COLUMNS[table] as readonly string[]).map((c) => order.map((i) => rows.columns[c][i]));
     return (await client.query(INSERT_NEW[table], values)).rows.map((r) => r.id as number);
   }
 
-  async function existingIds(client: pg.PoolClient, table: TableName, rows: RowOf[TableName][]): Promise<Set<number>> {
-    if (rows.length === 0) return new Set();
-    let min = rows[0].id;
-    let max = rows[0].id;
-    for (const r of rows) {
-      if (r.id < min) min = r.id;
-      if (r.id > max) max = r.id;
+  async function existingIds(client: pg.PoolClient, table: TableName, ids: Int32Array, count: number): Promise<Set<number>> {
+    if (count === 0) return new Set();
+    let min = ids[0];
+    let max = ids[0];
+    for (let i = 1; i < count; i++) {
+      if (ids[i] < min) min = ids[i];
+      if (ids[i] > max) max = ids[i];
     }
     const result =
-      max - min < rows.length * 4
+      max - min < count * 4
         ? await client.query(EXISTING_IN_RANGE[table], [min, max])
-        : await client.query(EXISTING_OF[table], [rows.map((r) => r.id)]);
+        : await client.query(EXISTING_OF[table], [Array.from(ids.subarray(0, count))]);
     return new Set(result.rows.map((r) => r.id as number));
   }
 
@@ -435,7 +437,7 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
     async close() {
       await pool.end();
     },
-    async insertBatch<T extends TableName>(table: T, rows: RowOf[T][], checkpoint?: TaskCheckpoint) {
+    async insertBatch<T extends TableName>(table: T, rows: RowsIn<T>, checkpoint?: TaskCheckpoint) {
       return insertBatch(table, rows, checkpoint);
     },
     async dimensionIds(table: DimensionTable) {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { COLUMNS, TABLES, type DimensionTable, type RowOf, type TableName } from '../../domain/tables.ts';
+import { COLUMNS, TABLES, type DimensionTable, type TableName } from '../../domain/tables.ts';
+import { asColumns, type ColumnRows, type RowsIn } from '../../domain/row-columns.ts';
 import type { NewTask } from '../../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../../domain/reports.ts';
 import { idRuns, idRunsJson } from '../../domain/id-runs.ts';
@@ -86,28 +87,25 @@ export function openSqliteDatabase(file: string): Database {
   const st = () => (statements ??= prepareStatements(db));
 
   const insertBatch = db.immediate(
-    (table: TableName, rows: RowOf[TableName][], checkpoint: TaskCheckpoint | undefined): BatchResult => {
+    (table: TableName, rows: ColumnRows, checkpoint: TaskCheckpoint | undefined): BatchResult => {
       const s = st();
       const { many, one } = s.insertRows[table];
-      const columns = COLUMNS[table];
+      const columns = COLUMNS[table].map((c) => rows.columns[c]);
       const params: unknown[] = [];
       const bind = (from: number, to: number) => {
         params.length = 0;
-        for (let k = from; k < to; k++) {
-          const row = rows[k] as unknown as Record<string, unknown>;
-          for (const c of columns) params.push(row[c]);
-        }
+        for (let k = from; k < to; k++) for (const column of columns) params.push(column[k]);
         return params;
       };
       // Read before the rows go in (this transaction is the only writer): the hires really inserted feed the reports.
-      const fresh = table === 'hired_employees' ? freshIds(s, rows) : null;
+      const fresh = table === 'hired_employees' ? freshIds(s, rows.columns.id as Int32Array, rows.count) : null;
       let inserted = 0;
       let i = 0;
-      for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) inserted += many.run(bind(i, i + ROWS_PER_INSERT)).changes;
-      for (; i < rows.length; i++) inserted += one.run(bind(i, i + 1)).changes;
+      for (; i + ROWS_PER_INSERT <= rows.count; i += ROWS_PER_INSERT) inserted += many.run(bind(i, i + ROWS_PER_INSERT)).changes;
+      for (; i < rows.count; i++) inserted += one.run(bind(i, i + 1)).changes;
       if (fresh && fresh.length > 0) s.recordPending.run(idRunsJson(idRuns(fresh)));
       if (inserted > 0) s.bumpVersion.run();
-      const result = { inserted, already_exists: rows.length - inserted };
+      const result = { inserted, already_exists: rows.count - inserted };
       if (checkpoint) {
         for (const r of checkpoint.rejects) {
           s.insertReject.run(checkpoint.taskId, r.line, r.id, r.raw, r.reasons.join(','));
@@ -249,9 +247,10 @@ export function openSqliteDatabase(file: string): Database {
     async close() {
       db.close();
     },
-    async insertBatch<T extends TableName>(table: T, rows: RowOf[T][], checkpoint?: TaskCheckpoint) {
+    async insertBatch<T extends TableName>(table: T, rows: RowsIn<T>, checkpoint?: TaskCheckpoint) {
+      const columns = asColumns(table, rows);
       await checkpoint?.after; // SQLite has one writer: the previous batch's commit simply goes first
-      return guarded(() => insertBatch(table, rows, checkpoint));
+      return guarded(() => insertBatch(table, columns, checkpoint));
     },
     async dimensionIds(table: DimensionTable) {
       return guarded(() => new Set(db.prepare(`SELECT id FROM ${table === 'departments' ? 'departments' : 'jobs'}`).pluck().all() as number[]));
@@ -266,20 +265,19 @@ export function openSqliteDatabase(file: string): Database {
 }
 
 /** The ids of a hired_employees batch not yet in the table (the batch's ids are distinct). */
-function freshIds(s: ReturnType<typeof prepareStatements>, rows: readonly { id: number }[]): number[] {
-  if (rows.length === 0) return [];
-  let min = rows[0].id;
-  let max = rows[0].id;
-  for (const r of rows) {
-    if (r.id < min) min = r.id;
-    if (r.id > max) max = r.id;
+function freshIds(s: ReturnType<typeof prepareStatements>, ids: Int32Array, count: number): number[] {
+  if (count === 0) return [];
+  const all = Array.from(ids.subarray(0, count));
+  let min = all[0];
+  let max = all[0];
+  for (const id of all) {
+    if (id < min) min = id;
+    if (id > max) max = id;
   }
-  const existing = (
-    max - min < rows.length * 4 ? s.existingInRange.all(min, max) : s.existingOf.all(JSON.stringify(rows.map((r) => r.id)))
-  ) as number[];
-  if (existing.length === 0) return rows.map((r) => r.id);
+  const existing = (max - min < count * 4 ? s.existingInRange.all(min, max) : s.existingOf.all(JSON.stringify(all))) as number[];
+  if (existing.length === 0) return all;
   const present = new Set(existing);
-  return rows.filter((r) => !present.has(r.id)).map((r) => r.id);
+  return all.filter((id) => !present.has(id));
 }
 
 function prepareStatements(db: SqliteConnection) {

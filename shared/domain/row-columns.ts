@@ -1,0 +1,103 @@
+import { COLUMNS, type RowOf, type TableName } from './tables.ts';
+
+const INT_COLUMNS = new Set(['id', 'department_id', 'job_id']);
+
+/** Rows of one table as columns: whole numbers in Int32Arrays (transferable), text in string arrays. */
+export type RowColumns = Record<string, Int32Array | string[]>;
+
+/**
+ * Rows as columns, with their count: the shape rows keep from the parse thread to the database adapter
+ * (no object per row on the way). `columns.id` is always an Int32Array.
+ */
+export interface ColumnRows {
+  count: number;
+  columns: RowColumns;
+}
+
+/** What an adapter takes: rows as objects (a batch request) or already as columns (a file load). */
+export type RowsIn<T extends TableName> = readonly RowOf[T][] | ColumnRows;
+
+/** Packs rows into columns, which cross a thread boundary several times faster than objects. */
+export function toColumns<T extends TableName>(table: T, rows: readonly RowOf[T][]): RowColumns {
+  const columns: RowColumns = {};
+  for (const name of COLUMNS[table]) {
+    if (INT_COLUMNS.has(name)) {
+      const values = new Int32Array(rows.length);
+      for (let i = 0; i < rows.length; i++) values[i] = (rows[i] as unknown as Record<string, number>)[name];
+      columns[name] = values;
+    } else {
+      columns[name] = rows.map((r) => (r as unknown as Record<string, string>)[name]);
+    }
+  }
+  return columns;
+}
+
+export function fromColumns<T extends TableName>(table: T, columns: RowColumns, count: number): RowOf[T][] {
+  const names = COLUMNS[table];
+  const rows = new Array<RowOf[T]>(count);
+  for (let i = 0; i < count; i++) {
+    const row: Record<string, number | string> = {};
+    for (const name of names) row[name] = columns[name][i];
+    rows[i] = row as unknown as RowOf[T];
+  }
+  return rows;
+}
+
+/**
+ * Rows as columns. Object rows are checked to be whole numbers where the table has integers: an Int32Array
+ * would silently wrap or truncate anything else.
+ */
+export function asColumns<T extends TableName>(table: T, rows: RowsIn<T>): ColumnRows {
+  if (!Array.isArray(rows)) return rows as ColumnRows;
+  const objects = rows as readonly RowOf[T][];
+  for (const name of COLUMNS[table]) {
+    if (!INT_COLUMNS.has(name)) continue;
+    for (const r of objects) {
+      const v = (r as unknown as Record<string, unknown>)[name];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
+        throw new RangeError(`${name} must be a 32-bit integer, got ${String(v)}`);
+      }
+    }
+  }
+  return { count: objects.length, columns: toColumns(table, objects) };
+}
+
+/** Rows as objects (for an adapter whose driver takes them so). */
+export function asObjects<T extends TableName>(table: T, rows: RowsIn<T>): readonly RowOf[T][] {
+  return Array.isArray(rows) ? (rows as readonly RowOf[T][]) : fromColumns(table, (rows as ColumnRows).columns, (rows as ColumnRows).count);
+}
+
+/** Consecutive blocks of rows as one. */
+export function concatColumns(table: TableName, parts: readonly ColumnRows[]): ColumnRows {
+  if (parts.length === 1) return parts[0];
+  let count = 0;
+  for (const p of parts) count += p.count;
+  const columns: RowColumns = {};
+  for (const name of COLUMNS[table]) {
+    if (INT_COLUMNS.has(name)) {
+      const values = new Int32Array(count);
+      let at = 0;
+      for (const p of parts) {
+        values.set((p.columns[name] as Int32Array).subarray(0, p.count), at);
+        at += p.count;
+      }
+      columns[name] = values;
+    } else {
+      const values: string[] = new Array(count);
+      let at = 0;
+      for (const p of parts) {
+        const from = p.columns[name] as string[];
+        for (let i = 0; i < p.count; i++) values[at++] = from[i];
+      }
+      columns[name] = values;
+    }
+  }
+  return { count, columns };
+}
+
+/** The ArrayBuffers of the columns, to transfer rather than copy. */
+export function transferables(columns: RowColumns): ArrayBuffer[] {
+  return Object.values(columns)
+    .filter((c): c is Int32Array => c instanceof Int32Array)
+    .map((c) => c.buffer as ArrayBuffer);
+}
