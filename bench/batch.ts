@@ -1,8 +1,9 @@
 /**
- * The batch endpoint on SQLite: `POST /api/v1/hired-employees/batch` with 1000 valid rows per request,
- * at concurrency 1, 8 and 32 for a fixed duration each (autocannon, in this process). Every request
- * carries a new id range, so its rows are inserted, never already_exists. Rows/s counts the rows the
- * server answered as inserted.
+ * The batch endpoint on SQLite and PostgreSQL: `POST /api/v1/hired-employees/batch` with 1000 valid rows
+ * per request, at concurrency 1, 8 and 32 for a fixed duration each (autocannon, in this process). Every
+ * request carries a new id range, so its rows are inserted, never already_exists. Rows/s counts the rows
+ * the server answered as inserted. Then one phase at concurrency 8 whose requests overlap (each starts
+ * 500 ids after the one before, so half of its rows are another request's): every answer must be a 200.
  */
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -10,10 +11,12 @@ import type { DataSet } from './generate.ts';
 import { prng } from './generate.ts';
 import { hiredbLoad, startServer, workDir, type Server } from './hiredb.ts';
 import { median } from './measure.ts';
+import { freshSchema, hiredbPgUrl, pgAvailable } from './pg.ts';
 import { busyCpuSeconds, processCpuSeconds, quietRun, waitForQuiet } from './quiet.ts';
 import { round, type Log, type PathResult } from './results.ts';
 
 export const CONCURRENCIES = [1, 8, 32];
+const OVERLAP_CONCURRENCY = 8;
 const ROWS_PER_REQUEST = 1000;
 
 /** The JSON of one row without its id: `,"name":…}`; ids are put in front per request. */
@@ -124,13 +127,34 @@ async function measuredPhase(
 
 export async function benchBatch(data: DataSet, runs: number, phaseSeconds: number, log: Log) {
   const problems: string[] = [];
+  const results: Record<string, PathResult> = {};
+  const databases: BatchDatabase[] = ['sqlite'];
+  if (await pgAvailable()) databases.push('postgres');
+  else problems.push('batch on PostgreSQL: the database does not answer (PG_BENCH_URL); skipped');
+  for (const database of databases) {
+    const one = await benchBatchOn(database, data, runs, phaseSeconds, log);
+    Object.assign(results, one.results);
+    problems.push(...one.problems);
+  }
+  return { results, problems };
+}
+
+type BatchDatabase = 'sqlite' | 'postgres';
+const DATABASE_NAME: Record<BatchDatabase, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
+/** Result keys: batch_c8 on SQLite, batch_pg_c8 on PostgreSQL; the overlap phase is batch[_pg]_overlap. */
+const keyPrefix = (database: BatchDatabase) => (database === 'sqlite' ? 'batch_' : 'batch_pg_');
+
+async function benchBatchOn(database: BatchDatabase, data: DataSet, runs: number, phaseSeconds: number, log: Log) {
+  const problems: string[] = [];
   const tails = rowTails(ROWS_PER_REQUEST);
-  const byConcurrency = new Map<number, Phase[]>(CONCURRENCIES.map((c) => [c, []]));
+  const phases = new Map<string, Phase[]>([...CONCURRENCIES.map((c) => [`c${c}`, []] as [string, Phase[]]), ['overlap', []]]);
+  const name = DATABASE_NAME[database];
   for (let r = 1; r <= runs; r++) {
     const work = await workDir('batch');
+    const schema = database === 'postgres' ? await freshSchema('batch') : null;
     let server: Server | undefined;
     try {
-      const dbUrl = `sqlite:${join(work.dir, 'hiredb.sqlite')}`;
+      const dbUrl = schema ? hiredbPgUrl(schema.schema) : `sqlite:${join(work.dir, 'hiredb.sqlite')}`;
       await hiredbLoad(dbUrl, [data.departmentsFile, data.jobsFile], work.dir);
       server = await startServer(dbUrl, work.dir);
       let next = 1;
@@ -142,36 +166,49 @@ export async function benchBatch(data: DataSet, runs: number, phaseSeconds: numb
       // Warm-up (not reported): JIT, statement cache, the first pages of the table.
       await phase(server.url, 8, Math.min(2, phaseSeconds), nextId, tails);
       for (const c of CONCURRENCIES) {
-        const full = await quietRun(`batch run ${r} c=${c}`, log, () => measuredPhase(server!, c, phaseSeconds, nextId, tails, log, `batch run ${r}/${runs} c=${c}`));
-        const p = full;
-        byConcurrency.get(c)!.push(full);
-        if (p.non2xx || p.errors) problems.push(`batch run ${r} c=${c}: ${p.non2xx} non-2xx answers, ${p.errors} errors`);
-        if (p.inserted !== p.requests * ROWS_PER_REQUEST) problems.push(`batch run ${r} c=${c}: ${p.inserted} rows inserted by ${p.requests} answered requests`);
+        const label = `batch ${name} run ${r}/${runs} c=${c}`;
+        const p = await quietRun(label, log, () => measuredPhase(server!, c, phaseSeconds, nextId, tails, log, label));
+        phases.get(`c${c}`)!.push(p);
+        if (p.non2xx || p.errors) problems.push(`${label}: ${p.non2xx} non-2xx answers, ${p.errors} errors`);
+        if (p.inserted !== p.requests * ROWS_PER_REQUEST) problems.push(`${label}: ${p.inserted} rows inserted by ${p.requests} answered requests`);
       }
+      const overlapping = () => {
+        const id = next;
+        next += ROWS_PER_REQUEST / 2;
+        return id;
+      };
+      const label = `batch ${name} run ${r}/${runs} overlapping ids, c=${OVERLAP_CONCURRENCY}`;
+      const p = await quietRun(label, log, () => measuredPhase(server!, OVERLAP_CONCURRENCY, phaseSeconds, overlapping, tails, log, label));
+      phases.get('overlap')!.push(p);
+      if (p.non2xx || p.errors) problems.push(`${label}: ${p.non2xx} non-2xx answers, ${p.errors} errors`);
     } finally {
       await server?.stop();
       await work.remove();
+      await schema?.drop();
     }
   }
   const results: Record<string, PathResult> = {};
-  for (const [c, phases] of byConcurrency) {
-    if (phases.length === 0) continue;
-    const rates = phases.map((p) => p.inserted / p.seconds);
-    const rss = phases.map((p) => p.peakRssMb).filter((x): x is number => x !== null);
-    results[`batch_c${c}`] = {
-      rows: Math.round(median(phases.map((p) => p.inserted))),
-      seconds: round(median(phases.map((p) => p.seconds)), 3),
+  for (const [phaseName, list] of phases) {
+    if (list.length === 0) continue;
+    const overlap = phaseName === 'overlap';
+    const c = overlap ? OVERLAP_CONCURRENCY : Number(phaseName.slice(1));
+    const rates = list.map((p) => p.inserted / p.seconds);
+    const rss = list.map((p) => p.peakRssMb).filter((x): x is number => x !== null);
+    results[`${keyPrefix(database)}${phaseName}`] = {
+      rows: Math.round(median(list.map((p) => p.inserted))),
+      seconds: round(median(list.map((p) => p.seconds)), 3),
       rows_per_s: Math.round(median(rates)),
       ratio: null,
       peak_rss_mb: rss.length ? round(Math.max(...rss), 1) : null,
-      tool: `POST /api/v1/hired-employees/batch, ${ROWS_PER_REQUEST} rows, concurrency ${c} (SQLite)`,
+      tool: `POST /api/v1/hired-employees/batch, ${ROWS_PER_REQUEST} rows, concurrency ${c}${overlap ? ', overlapping ids' : ''} (${name})`,
       concurrency: c,
-      p50_ms: median(phases.map((p) => p.p50)),
-      p99_ms: median(phases.map((p) => p.p99)),
-      requests: Math.round(median(phases.map((p) => p.requests))),
+      p50_ms: median(list.map((p) => p.p50)),
+      p99_ms: median(list.map((p) => p.p99)),
+      requests: Math.round(median(list.map((p) => p.requests))),
+      non_2xx: list.reduce((n, p) => n + p.non2xx + p.errors, 0),
       runs_rows_per_s: rates.map((x) => Math.round(x)),
-      server_cpu_cores: round(median(phases.map((p) => p.serverCpuCores ?? NaN)), 2),
-      runs_other_cpu_cores: phases.map((p) => (p.otherCpuCores === null ? null : round(p.otherCpuCores, 2))),
+      server_cpu_cores: round(median(list.map((p) => p.serverCpuCores ?? NaN)), 2),
+      runs_other_cpu_cores: list.map((p) => (p.otherCpuCores === null ? null : round(p.otherCpuCores, 2))),
     };
   }
   return { results, problems };
