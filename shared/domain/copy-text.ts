@@ -45,24 +45,17 @@ const encoder = new TextEncoder();
 /** The lines of encodeLines as UTF-8 bytes, with where each line ends: what crosses from the parse thread. */
 export function encodeCopyLines(table: TableName, rows: ColumnRows): CopyLines {
   const lines = encodeLines(table, rows);
-  let chars = 0;
-  for (const line of lines) chars += line.length;
-  // Sized for ASCII (one byte a character), grown when a line holds more.
-  let bytes = new Uint8Array(chars);
   const ends = new Int32Array(lines.length);
+  // The usual batch is all ASCII (one byte a character): one encoding of the whole text, and the ends
+  // follow from the lines' lengths.
+  const ascii = encoder.encode(lines.join(''));
   let at = 0;
-  for (let i = 0; i < lines.length; i++) {
-    let done = encoder.encodeInto(lines[i], bytes.subarray(at));
-    if (done.read < lines[i].length) {
-      const grown = new Uint8Array(Math.max(bytes.length * 2, at + lines[i].length * 3));
-      grown.set(bytes.subarray(0, at));
-      bytes = grown;
-      done = encoder.encodeInto(lines[i], bytes.subarray(at));
-    }
-    at += done.written;
-    ends[i] = at;
-  }
-  return { bytes: at === bytes.length ? bytes : bytes.slice(0, at), ends };
+  for (let i = 0; i < lines.length; i++) ends[i] = at += lines[i].length;
+  if (ascii.length === at) return { bytes: ascii, ends };
+  const bytes = new Uint8Array(ascii.length);
+  at = 0;
+  for (let i = 0; i < lines.length; i++) ends[i] = at += encoder.encodeInto(lines[i], bytes.subarray(at)).written;
+  return { bytes, ends };
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
