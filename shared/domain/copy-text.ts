@@ -58,6 +58,20 @@ export function encodeCopyLines(table: TableName, rows: ColumnRows): CopyLines {
   return { bytes, ends };
 }
 
+/**
+ * The rows as their COPY text and ids, the form a file load's rows take to PostgreSQL. A value PostgreSQL
+ * cannot store leaves the refusal in the text, for the adapter to raise before it sends anything.
+ */
+export function asCopyText(table: TableName, rows: ColumnRows): ColumnRows {
+  const columns = { id: rows.columns.id };
+  try {
+    return { count: rows.count, columns, copy: encodeCopyLines(table, rows) };
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return { count: rows.count, columns, copy: { bytes: new Uint8Array(0), ends: new Int32Array(rows.count), refused: e.message } };
+  }
+}
+
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** The rows back as columns from their COPY text (a rare path: the fallback after a concurrent writer's insert). */

@@ -13,8 +13,8 @@ import type { TableName } from '../domain/tables.ts';
 import { readRecords } from '../csv/read-records.ts';
 import { MAX_BATCH_RAW_CHARS, prepareBatches, type PrepareOptions } from './prepare-batches.ts';
 import { newLoadContext } from './validate.ts';
-import { toColumns, transferables, type ColumnRows, type CopyLines, type RowColumns } from '../domain/row-columns.ts';
-import { encodeCopyLines } from '../domain/copy-text.ts';
+import { toColumns, transferables, type ColumnRows } from '../domain/row-columns.ts';
+import { asCopyText } from '../domain/copy-text.ts';
 
 /** The form a batch's rows cross to the main thread in: columns, or (for PostgreSQL) COPY text and ids. */
 export type RowWire = 'columns' | 'copy';
@@ -71,17 +71,6 @@ async function run(start: StartMessage) {
     port.postMessage({ type: 'batch', columns, copy, count, rejects: batch.rejects, lastLine: batch.lastLine, bytesRead: batch.bytesRead }, transfer);
   }
   port.postMessage({ type: 'end' });
-}
-
-/** The rows as COPY text and their ids; a value PostgreSQL cannot store leaves the refusal for the adapter to raise. */
-function asCopyText(table: TableName, rows: ColumnRows): { columns: RowColumns; copy: CopyLines } {
-  const columns = { id: rows.columns.id };
-  try {
-    return { columns, copy: encodeCopyLines(table, rows) };
-  } catch (e) {
-    if (!(e instanceof RangeError)) throw e;
-    return { columns, copy: { bytes: new Uint8Array(0), ends: new Int32Array(rows.count), refused: e.message } };
-  }
 }
 
 port.on('message', (m: { type: string; bytes?: Uint8Array } & Partial<StartMessage>) => {

@@ -5,7 +5,7 @@ import { LeaseLostError, type Database, type TaskCheckpoint } from '../../shared
 import type { NewTask, Task } from '../../shared/domain/task.ts';
 import { sortHiredByQuarter, sortHiringAboveAverage } from '../../shared/domain/reports.ts';
 import { openPostgresDatabase } from '../../shared/adapters/db/postgres.database.ts';
-import { encodeCopyLines } from '../../shared/domain/copy-text.ts';
+import { asCopyText, encodeCopyLines } from '../../shared/domain/copy-text.ts';
 import { toColumns } from '../../shared/domain/row-columns.ts';
 import { TEST_DATABASES, useFreshDatabase, type TestDatabase } from '../helpers/databases.ts';
 import {
@@ -301,6 +301,12 @@ describe.each(TEST_DATABASES)('Database contract: %s', (kind) => {
       const task = await runningTask('a', 'departments');
       const unescaped = reject(2, '1\u0000', '1\u0000,x', ['invalid_id', 'invalid_character']);
       await expect(db.insertBatch('departments', [], { taskId: task.id, owner: 'a', line: 2, bytesRead: 9, rejects: [unescaped] })).rejects.toThrow(/U\+0000/);
+      // Rows encoded in the parse thread carry the refusal to the adapter, which raises it before sending anything.
+      const asText = asCopyText('departments', { count: 2, columns: toColumns('departments', [dept(1, 'ok'), dept(2, 'a\u0000b')]) });
+      const refusal = db.insertBatch('departments', asText, { taskId: task.id, owner: 'a', line: 2, bytesRead: 9, rejects: [] });
+      await expect(refusal).rejects.toThrow(new RangeError('PostgreSQL cannot store the character U+0000 in a text value'));
+      expect(await db.dimensionIds('departments')).toEqual(new Set());
+      expect((await db.tasks.get(task.id))?.checkpoint_line).toBe(0);
       const escaped = reject(2, '1\\u0000', '1\\u0000,x', ['invalid_id', 'invalid_character']);
       await db.insertBatch('departments', [], { taskId: task.id, owner: 'a', line: 2, bytesRead: 9, rejects: [escaped] });
       expect((await db.tasks.rejects(task.id, { limit: 10, offset: 0 })).rejects).toEqual([escaped]);
