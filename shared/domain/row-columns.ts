@@ -12,6 +12,19 @@ export type RowColumns = Record<string, Int32Array | string[]>;
 export interface ColumnRows {
   count: number;
   columns: RowColumns;
+  /**
+   * The rows already encoded as PostgreSQL COPY text (shared/domain/copy-text.ts), for a file load into
+   * PostgreSQL: then `columns` holds only `id`.
+   */
+  copy?: CopyLines;
+}
+
+/** COPY text lines as UTF-8: line i is `bytes` from `ends[i - 1]` (0 for the first) to `ends[i]`, its newline included. */
+export interface CopyLines {
+  bytes: Uint8Array;
+  ends: Int32Array;
+  /** Why the rows could not be encoded (a value PostgreSQL cannot store): the adapter refuses them with it. */
+  refused?: string;
 }
 
 /** What an adapter takes: rows as objects (a batch request) or already as columns (a file load). */
@@ -33,6 +46,7 @@ export function toColumns<T extends TableName>(table: T, rows: readonly RowOf[T]
 }
 
 export function fromColumns<T extends TableName>(table: T, columns: RowColumns, count: number): RowOf[T][] {
+  if (!(COLUMNS[table][1] in columns)) throw new Error(`${table} rows encoded as COPY text go only to PostgreSQL`);
   const names = COLUMNS[table];
   const rows = new Array<RowOf[T]>(count);
   for (let i = 0; i < count; i++) {
@@ -73,7 +87,8 @@ export function concatColumns(table: TableName, parts: readonly ColumnRows[]): C
   let count = 0;
   for (const p of parts) count += p.count;
   const columns: RowColumns = {};
-  for (const name of COLUMNS[table]) {
+  const copy = parts[0].copy ? concatCopyLines(parts) : undefined;
+  for (const name of copy ? ['id'] : COLUMNS[table]) {
     if (INT_COLUMNS.has(name)) {
       const values = new Int32Array(count);
       let at = 0;
@@ -92,7 +107,31 @@ export function concatColumns(table: TableName, parts: readonly ColumnRows[]): C
       columns[name] = values;
     }
   }
-  return { count, columns };
+  return copy ? { count, columns, copy } : { count, columns };
+}
+
+function concatCopyLines(parts: readonly ColumnRows[]): CopyLines {
+  let length = 0;
+  let lines = 0;
+  let refused: string | undefined;
+  for (const p of parts) {
+    if (!p.copy) throw new Error('rows as COPY text cannot be joined with rows as columns');
+    length += p.copy.bytes.length;
+    lines += p.count;
+    refused ??= p.copy.refused;
+  }
+  if (refused !== undefined) return { bytes: new Uint8Array(0), ends: new Int32Array(lines), refused };
+  const bytes = new Uint8Array(length);
+  const ends = new Int32Array(lines);
+  let at = 0;
+  let line = 0;
+  for (const p of parts) {
+    const copy = p.copy as CopyLines;
+    bytes.set(copy.bytes, at);
+    for (let i = 0; i < p.count; i++) ends[line++] = copy.ends[i] + at;
+    at += copy.bytes.length;
+  }
+  return { bytes, ends };
 }
 
 /** The ArrayBuffers of the columns, to transfer rather than copy. */

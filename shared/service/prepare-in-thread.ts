@@ -4,14 +4,14 @@ import { fileURLToPath } from 'node:url';
 import type { TableName } from '../domain/tables.ts';
 import type { ByteSource } from '../csv/read-records.ts';
 import type { PreparedBatch, PrepareOptions } from './prepare-batches.ts';
-import type { StartMessage } from './prepare-thread.ts';
-import type { ColumnRows, RowColumns } from '../domain/row-columns.ts';
+import type { RowWire, StartMessage } from './prepare-thread.ts';
+import type { ColumnRows, CopyLines, RowColumns } from '../domain/row-columns.ts';
 
 type ThreadMessage =
   | { type: 'more' }
   | { type: 'end' }
   | { type: 'failed'; message: string }
-  | ({ type: 'batch'; columns: RowColumns; count: number } & Omit<PreparedBatch, 'rows'>);
+  | ({ type: 'batch'; columns: RowColumns; copy?: CopyLines; count: number } & Omit<PreparedBatch, 'rows'>);
 
 /** A prepared batch as the main thread gets it: its rows stay columns all the way to the database. */
 export interface ColumnBatch extends Omit<PreparedBatch, 'rows'> {
@@ -29,6 +29,8 @@ export async function* prepareBatchesInThread(
   options: PrepareOptions,
   /** Batches the thread may prepare ahead of this thread taking them (at least 2). */
   ahead = 4,
+  /** How the rows come: as columns, or as PostgreSQL COPY text with their ids (the database's dialect decides). */
+  wire: RowWire = 'columns',
 ): AsyncGenerator<ColumnBatch> {
   const worker = takeThread();
   const input = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
@@ -76,6 +78,7 @@ export async function* prepareBatchesInThread(
     jobIds: dims.jobIds ? Int32Array.from(dims.jobIds) : null,
     options,
     credits: Math.max(2, ahead),
+    wire,
   };
   worker.postMessage(start);
   try {
@@ -86,8 +89,8 @@ export async function* prepareBatchesInThread(
       if (m.type === 'end') return;
       if (m.type === 'failed') throw new Error(m.message);
       if (m.type === 'batch') {
-        const { columns, count, type: _type, ...rest } = m;
-        yield { rows: { count, columns }, ...rest };
+        const { columns, copy, count, type: _type, ...rest } = m;
+        yield { rows: copy ? { count, columns, copy } : { count, columns }, ...rest };
         worker.postMessage({ type: 'credit' });
       }
     }

@@ -2,7 +2,9 @@
  * Worker-thread body: parses and validates a file's bytes while the main thread commits the previous
  * batch, so the two cores work at once. Protocol (main ⇄ thread):
  *   main → start {table, departmentIds, jobIds, options} · chunk {bytes} · eof · credit
- *   thread → more (wants a chunk) · batch {columns, count, rejects, lastLine, bytesRead} · end · failed {message}
+ *   thread → more (wants a chunk) · batch {columns, copy?, count, rejects, lastLine, bytesRead} · end · failed {message}
+ * With wire 'copy' (a load into PostgreSQL) a batch's rows come as their COPY text and ids only, so the main
+ * thread forwards bytes instead of re-encoding strings.
  * A batch is posted only against a credit (the start message says how many), so a bounded number of
  * batches wait in memory whatever the file size.
  */
@@ -11,7 +13,11 @@ import type { TableName } from '../domain/tables.ts';
 import { readRecords } from '../csv/read-records.ts';
 import { MAX_BATCH_RAW_CHARS, prepareBatches, type PrepareOptions } from './prepare-batches.ts';
 import { newLoadContext } from './validate.ts';
-import { toColumns, transferables } from '../domain/row-columns.ts';
+import { toColumns, transferables, type ColumnRows } from '../domain/row-columns.ts';
+import { asCopyText } from '../domain/copy-text.ts';
+
+/** The form a batch's rows cross to the main thread in: columns, or (for PostgreSQL) COPY text and ids. */
+export type RowWire = 'columns' | 'copy';
 
 export interface StartMessage {
   type: 'start';
@@ -20,6 +26,7 @@ export interface StartMessage {
   jobIds: Int32Array | null;
   options: PrepareOptions;
   credits: number;
+  wire: RowWire;
 }
 
 const port = parentPort!;
@@ -56,11 +63,12 @@ async function run(start: StartMessage) {
     const long = batch.rejects.reduce((n, r) => n + r.raw.length, 0) >= MAX_BATCH_RAW_CHARS;
     while (credits === 0 || (long && credits < start.credits)) await new Promise<void>((resolve) => (creditWaiter = resolve));
     credits--;
-    const columns = toColumns(start.table, batch.rows);
-    port.postMessage(
-      { type: 'batch', columns, count: batch.rows.length, rejects: batch.rejects, lastLine: batch.lastLine, bytesRead: batch.bytesRead },
-      transferables(columns),
-    );
+    const count = batch.rows.length;
+    const rows: ColumnRows = { count, columns: toColumns(start.table, batch.rows) };
+    const { columns, copy } = start.wire === 'copy' ? asCopyText(start.table, rows) : rows;
+    const transfer = transferables(columns);
+    if (copy) transfer.push(copy.bytes.buffer as ArrayBuffer, copy.ends.buffer as ArrayBuffer);
+    port.postMessage({ type: 'batch', columns, copy, count, rejects: batch.rejects, lastLine: batch.lastLine, bytesRead: batch.bytesRead }, transfer);
   }
   port.postMessage({ type: 'end' });
 }

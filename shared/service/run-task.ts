@@ -155,6 +155,8 @@ async function loadFile(
     dims,
     { batchSize: opts.batchSize, resumeAfterLine: task.checkpoint_line, slice, encoding: opts.encoding, maxRecordBytes: opts.maxRecordBytes },
     parseAhead(limits, opts.batchSize),
+    // PostgreSQL takes COPY text: the parse thread encodes it, and this thread only forwards the bytes.
+    db.dialect === 'postgres' ? 'copy' : 'columns',
   );
   const batches = commitUnits(table, parsed, limits, now);
   // Several units in flight: each sends its rows while earlier ones commit, and commits after them.

@@ -1,10 +1,12 @@
 // The Database contract on every test database: insertBatch, its checkpoints and leases, dataVersion,
 // concurrent batches and what PostgreSQL refuses.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LeaseLostError, type Database, type TaskCheckpoint } from '../../shared/ports/database.port.ts';
 import type { NewTask, Task } from '../../shared/domain/task.ts';
 import { sortHiredByQuarter, sortHiringAboveAverage } from '../../shared/domain/reports.ts';
 import { openPostgresDatabase } from '../../shared/adapters/db/postgres.database.ts';
+import { asCopyText, encodeCopyLines } from '../../shared/domain/copy-text.ts';
+import { toColumns } from '../../shared/domain/row-columns.ts';
 import { TEST_DATABASES, useFreshDatabase, type TestDatabase } from '../helpers/databases.ts';
 import {
   claimRunningTask,
@@ -299,9 +301,42 @@ describe.each(TEST_DATABASES)('Database contract: %s', (kind) => {
       const task = await runningTask('a', 'departments');
       const unescaped = reject(2, '1\u0000', '1\u0000,x', ['invalid_id', 'invalid_character']);
       await expect(db.insertBatch('departments', [], { taskId: task.id, owner: 'a', line: 2, bytesRead: 9, rejects: [unescaped] })).rejects.toThrow(/U\+0000/);
+      // Rows encoded in the parse thread carry the refusal to the adapter, which raises it before sending anything.
+      const asText = asCopyText('departments', { count: 2, columns: toColumns('departments', [dept(1, 'ok'), dept(2, 'a\u0000b')]) });
+      const refusal = db.insertBatch('departments', asText, { taskId: task.id, owner: 'a', line: 2, bytesRead: 9, rejects: [] });
+      await expect(refusal).rejects.toThrow(new RangeError('PostgreSQL cannot store the character U+0000 in a text value'));
+      expect(await db.dimensionIds('departments')).toEqual(new Set());
+      expect((await db.tasks.get(task.id))?.checkpoint_line).toBe(0);
       const escaped = reject(2, '1\\u0000', '1\\u0000,x', ['invalid_id', 'invalid_character']);
       await db.insertBatch('departments', [], { taskId: task.id, owner: 'a', line: 2, bytesRead: 9, rejects: [escaped] });
       expect((await db.tasks.rejects(task.id, { limit: 10, offset: 0 })).rejects).toEqual([escaped]);
+    });
+
+    it.runIf(kind === 'postgres')('a file load sent as COPY text that meets a concurrent writer falls back to INSERT, decoding the rows from the text', async () => {
+      await db.insertBatch('departments', [dept(1, 'Sales')]);
+      await db.insertBatch('jobs', [job(1, 'Manager')]);
+      const task = await runningTask('a');
+      const names = ['tab\there', 'back\\slash \\N', 'ünïcødé 日本語 🚀', 'z'.repeat(100), 'plain'];
+      const rows = names.map((name, i) => hire(i + 1, `2021-0${i + 1}-02T03:04:05Z`, 1, 1, name));
+      const columns = toColumns('hired_employees', rows);
+      const asCopyText = { count: rows.length, columns: { id: columns.id }, copy: encodeCopyLines('hired_employees', { count: rows.length, columns }) };
+      // Another writer inserts id 3 after the load's id check and commits while the load's COPY waits on it.
+      await t.query('BEGIN');
+      await t.query(`INSERT INTO hired_employees (id, name, datetime, department_id, job_id) VALUES (3, 'other writer', '2020-01-01T00:00:00Z', 1, 1)`);
+      const [{ xid }] = await t.query('SELECT txid_current()::text AS xid');
+      const loading = db.insertBatch('hired_employees', asCopyText, { taskId: task.id, owner: 'a', line: 5, fromLine: 0, bytesRead: 50, rejects: [] });
+      await vi.waitFor(
+        async () => {
+          const waiting = await t.query(`SELECT 1 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid' AND transactionid::text = '${xid}'`);
+          expect(waiting).toHaveLength(1);
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+      await t.query('COMMIT');
+      expect(await loading).toEqual({ inserted: 4, already_exists: 1 });
+      const stored = await storedHires(t, kind);
+      expect(stored.map((h) => [h.id, h.name])).toEqual(rows.map((r) => [r.id, r.id === 3 ? 'other writer' : r.name]));
+      expect((await db.tasks.get(task.id))?.summary).toMatchObject({ inserted: 4, already_exists: 1 });
     });
 
     it.runIf(kind === 'postgres')('accepts only plain lower-case schema names', async () => {

@@ -1,44 +1,12 @@
 /**
- * COPY ... FROM STDIN in text format for the PostgreSQL adapter: each row encoded as one line (fields
- * escaped, values PostgreSQL cannot store refused), and the lines sent in one write.
+ * COPY ... FROM STDIN in text format for the PostgreSQL adapter: rows encoded as lines (shared/domain/copy-text.ts),
+ * sent in large writes.
  */
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { COLUMNS, type TableName } from '../../domain/tables.ts';
-import type { ColumnRows } from '../../domain/row-columns.ts';
+import type { CopyLines } from '../../domain/row-columns.ts';
+import { copyTextField } from '../../domain/copy-text.ts';
 import type { Reject } from '../../domain/reasons.ts';
-
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/**
- * One field in COPY text format: backslash, tab, newline and carriage return are backslash-escaped
- * (so `\N` and `\.` in data stay data). PostgreSQL text cannot hold U+0000; validation rejects such a
- * row (invalid_character), so the check here only guards against a row that skipped validation.
- */
-export function copyTextField(value: string): string {
-  if (value.includes('\u0000')) throw new RangeError('PostgreSQL cannot store the character U+0000 in a text value');
-  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : value;
-}
-
-/**
- * Each row of `table` as one COPY text line, fields in the order of its COPY_INTO column list (the table's
- * columns). Integer columns are Int32Arrays, so only the text needs checking and escaping.
- */
-export function encodeLines(table: TableName, rows: ColumnRows): string[] {
-  const fields = COLUMNS[table].map((name) => {
-    const column = rows.columns[name];
-    return column instanceof Int32Array ? column : (column as string[]).map(copyTextField);
-  });
-  const lines = new Array<string>(rows.count);
-  if (table === 'hired_employees') {
-    const [id, name, datetime, department, job] = fields as [Int32Array, string[], string[], Int32Array, Int32Array];
-    for (let i = 0; i < rows.count; i++) lines[i] = `${id[i]}\t${name[i]}\t${datetime[i]}\t${department[i]}\t${job[i]}\n`;
-  } else {
-    const [id, text] = fields as [Int32Array, string[]];
-    for (let i = 0; i < rows.count; i++) lines[i] = `${id[i]}\t${text[i]}\n`;
-  }
-  return lines;
-}
 
 /**
  * A reject's raw text and id, which validation has already escaped (see shared/domain/raw-text.ts):
@@ -89,12 +57,25 @@ export function copyRejects(client: pg.PoolClient, sql: string, taskId: number, 
 /** Lines per write of copyText: large writes, without one string (and buffer) of a whole unit's rows. */
 const COPY_LINES_PER_WRITE = 2000;
 
-/** Sends COPY text lines (those `keep` accepts, by index) and waits until the server has taken them. */
-export function copyText(client: pg.PoolClient, sql: string, lines: readonly string[], keep?: (i: number) => boolean): Promise<void> {
+/**
+ * Sends COPY text lines (those `keep` accepts, by index) and waits until the server has taken them. The
+ * lines are strings (encodeLines) or already bytes (encodeCopyLines, from the parse thread); bytes go out
+ * as views of their buffer, a run of kept lines at a time.
+ */
+export function copyText(
+  client: pg.PoolClient,
+  sql: string,
+  lines: readonly string[] | CopyLines,
+  keep?: (i: number) => boolean,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const stream = client.query(copyFrom(sql));
     stream.on('finish', resolve);
     stream.on('error', reject);
+    if (!Array.isArray(lines)) {
+      writeBytes(stream, lines as CopyLines, keep);
+      return;
+    }
     let pending = '';
     let held = 0;
     for (let i = 0; i < lines.length; i++) {
@@ -108,4 +89,27 @@ export function copyText(client: pg.PoolClient, sql: string, lines: readonly str
     }
     stream.end(pending);
   });
+}
+
+function writeBytes(stream: NodeJS.WritableStream, copy: CopyLines, keep?: (i: number) => boolean): void {
+  const { bytes, ends } = copy;
+  let from = 0; // start of the run of kept lines being gathered
+  let held = 0;
+  for (let i = 0; i < ends.length; i++) {
+    const start = i === 0 ? 0 : ends[i - 1];
+    if (keep && !keep(i)) {
+      if (start > from) stream.write(bytes.subarray(from, start));
+      from = ends[i];
+      held = 0;
+      continue;
+    }
+    if (++held === COPY_LINES_PER_WRITE) {
+      stream.write(bytes.subarray(from, ends[i]));
+      from = ends[i];
+      held = 0;
+    }
+  }
+  const end = ends.length === 0 ? 0 : ends[ends.length - 1];
+  if (end > from) stream.end(bytes.subarray(from, end));
+  else stream.end();
 }

@@ -34,13 +34,14 @@ import {
   RESUME,
   RETRY,
 } from './postgres.sql.ts';
-import { copyRejects, copyText, encodeLines } from './postgres-copy.ts';
-import { asColumns, type ColumnRows, type RowsIn } from '../../domain/row-columns.ts';
+import { copyRejects, copyText } from './postgres-copy.ts';
+import { decodeCopyLines, encodeLines } from '../../domain/copy-text.ts';
+import { asColumns, type ColumnRows, type CopyLines, type RowsIn } from '../../domain/row-columns.ts';
 import { isConnectionUsable, toDomainError } from './postgres-errors.ts';
 import { postgresApiKeys } from './postgres-api-keys.ts';
 import { idRuns, type IdRuns } from '../../domain/id-runs.ts';
 
-export { copyTextField } from './postgres-copy.ts';
+export { copyTextField } from '../../domain/copy-text.ts';
 
 export interface PostgresOptions {
   /** Schema every connection works in (search_path); migrate() creates it when missing. */
@@ -191,7 +192,9 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
     const rows = asColumns(table, input);
     if (rows.count === 0 && !checkpoint) return { inserted: 0, already_exists: 0 };
     if (checkpoint && !isRowId(checkpoint.taskId)) throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
-    const lines = encodeLines(table, rows); // refuses unstorable values before anything is sent
+    // Unstorable values are refused before anything is sent (the parse thread found them when it encoded the rows).
+    if (rows.copy?.refused !== undefined) throw new RangeError(rows.copy.refused);
+    const lines = rows.copy ?? encodeLines(table, rows);
     // A file load's batch commits with its checkpoint, so it need not wait for the WAL flush: if the server
     // crashes, rows and checkpoint are lost together and the task resumes before them.
     const begin = checkpoint ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN';
@@ -224,7 +227,7 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
    * Copies the rows whose id is not present; answers the ids it inserted. A file load's commit unit asks
    * once for the ids present among its own (one index range scan when they are dense).
    */
-  async function copyNew(client: pg.PoolClient, table: TableName, rows: ColumnRows, lines: readonly string[]) {
+  async function copyNew(client: pg.PoolClient, table: TableName, rows: ColumnRows, lines: readonly string[] | CopyLines) {
     const ids = rows.columns.id as Int32Array;
     const existing = await existingIds(client, table, ids, rows.count);
     if (rows.count > 0) await copyText(client, COPY_INTO[table], lines, existing.size === 0 ? undefined : (i) => !existing.has(ids[i]));
@@ -236,8 +239,9 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
   async function insertNew(client: pg.PoolClient, table: TableName, rows: ColumnRows): Promise<number[]> {
     if (rows.count === 0) return [];
     const ids = rows.columns.id as Int32Array;
+    const columns = rows.copy ? decodeCopyLines(table, rows.copy, rows.count) : rows.columns;
     const order = Array.from({ length: rows.count }, (_, i) => i).sort((a, b) => ids[a] - ids[b]);
-    const values = (COLUMNS[table] as readonly string[]).map((c) => order.map((i) => rows.columns[c][i]));
+    const values = (COLUMNS[table] as readonly string[]).map((c) => order.map((i) => columns[c][i]));
     return (await client.query(INSERT_NEW[table], values)).rows.map((r) => r.id as number);
   }
 
