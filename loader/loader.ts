@@ -50,6 +50,7 @@ export function startLoader(db: Database, blob: BlobStore, opts: LoaderOptions):
   let stopped = false;
   const stopping = new AbortController();
   let filling: Promise<void> | null = null;
+  let refill = false;
   // Tasks this process is running: a claim that returns one of them (its lease lapsed while a commit was
   // stuck) must not start it a second time.
   const running = new Set<number>();
@@ -105,24 +106,36 @@ export function startLoader(db: Database, blob: BlobStore, opts: LoaderOptions):
   // Claims tasks while this process has free slots; a finished task frees a slot and claims again.
   // Never rejects: a claim that fails (the database is down) is logged and tried again on the next tick.
   const fill = (): Promise<void> => {
-    filling ??= (async () => {
-      while (!stopped && queue.size + queue.pending < opts.concurrency) {
-        const task = await db.tasks.claim(owner, Date.now(), opts.leaseMs);
-        if (!task) break;
-        if (running.has(task.id)) continue;
-        running.add(task.id);
-        queue
-          .add(() => run(task))
-          .catch((e) => opts.log.error('task stopped by an error; it resumes once its lease lapses', { task: task.id, error: String(e) }))
-          .finally(() => {
-            running.delete(task.id);
-            void fill();
-          });
-      }
+    if (filling) {
+      // A claim in flight may have missed a task queued since it asked: the loop claims once more.
+      refill = true;
+      return filling;
+    }
+    filling = (async () => {
+      do {
+        refill = false;
+        await claimWhileFree();
+      } while (refill && !stopped);
     })()
       .catch((e) => opts.log.error('claiming a task failed', { error: String(e) }))
       .finally(() => (filling = null));
     return filling;
+  };
+
+  const claimWhileFree = async () => {
+    while (!stopped && queue.size + queue.pending < opts.concurrency) {
+      const task = await db.tasks.claim(owner, Date.now(), opts.leaseMs);
+      if (!task) break;
+      if (running.has(task.id)) continue;
+      running.add(task.id);
+      queue
+        .add(() => run(task))
+        .catch((e) => opts.log.error('task stopped by an error; it resumes once its lease lapses', { task: task.id, error: String(e) }))
+        .finally(() => {
+          running.delete(task.id);
+          void fill();
+        });
+    }
   };
 
   const tick = async () => {

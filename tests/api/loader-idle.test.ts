@@ -11,6 +11,7 @@ import type { Database } from '../../shared/ports/database.port.ts';
 import { expectedSample, SAMPLE_FILES } from '../helpers/sample.ts';
 import { openTestDatabase, TEST_DATABASES, type TestDatabaseKind } from '../helpers/databases.ts';
 import { waitFor } from '../helpers/processes.ts';
+import { enqueueFile } from '../../shared/service/enqueue-file.ts';
 
 /** A cron schedule that does not fire while a test runs (midnight on 1 January). */
 const NO_TICKS = '0 0 0 1 1 *';
@@ -99,6 +100,66 @@ describe.each(TEST_DATABASES)('%s', (kind) => {
     await loader.tick(); // finds both slots busy
     await loader.idle();
     expect(await statuses(env.db)).toEqual({ 'departments.csv': 'done', 'jobs.csv': 'done', 'hired_employees.csv': 'done' });
+  });
+
+  it('a task queued while a claim is in flight is claimed by that round, not left for the next tick', async () => {
+    const database = await openTestDatabase(kind);
+    const dir = await mkdtemp(join(tmpdir(), 'hiredb-loader-'));
+    const folder = await openLocalFolderStore(join(dir, 'blob'));
+    let lists = 0;
+    let tickListed!: () => void;
+    const tickPolled = new Promise<void>((r) => (tickListed = r));
+    const blob: BlobStore = {
+      ...folder,
+      list: async () => {
+        const entries = await folder.list();
+        if (++lists === 2) tickListed(); // the start-up poll lists first, then tick()'s
+        return entries;
+      },
+    };
+    let loader: Loader | null = null;
+    cleanup = async () => {
+      try {
+        await loader?.stop();
+      } finally {
+        await database.cleanup();
+        await rm(dir, { recursive: true, force: true });
+      }
+    };
+    // The start-up round's first claim finds nothing and is held until a task has been queued and
+    // tick() has asked for claims of its own.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let claims = 0;
+    let firstClaimAsked!: () => void;
+    const firstClaim = new Promise<void>((r) => (firstClaimAsked = r));
+    const db: Database = {
+      ...database.db,
+      tasks: {
+        ...database.db.tasks,
+        claim: async (...args) => {
+          const answer = await database.db.tasks.claim(...args);
+          if (++claims === 1) {
+            firstClaimAsked();
+            await held;
+          }
+          return answer;
+        },
+      },
+    };
+    loader = startLoader(db, blob, { schedule: NO_TICKS, batchSize: 1000, concurrency: 1, leaseMs: 30_000, log: silentLogger });
+    await firstClaim;
+    await copyFile(SAMPLE_FILES.departments, join(dir, 'blob', 'departments.csv'));
+    const { task } = await enqueueFile(db, (await blob.stat('departments.csv'))!);
+    const ticked = loader.tick(); // asks for claims while the first round's claim is in flight
+    await tickPolled;
+    await new Promise((r) => setImmediate(r)); // the rest of tick()'s poll is promise callbacks, then it asks
+    release();
+    await ticked;
+    // tick() resolves once its claims are made: the task was claimed then, not by a later round.
+    expect((await db.tasks.get(task.id))?.status).not.toBe('queued');
+    await loader.idle();
+    expect((await db.tasks.get(task.id))?.status).toBe('done');
   });
 
   it('a finished task frees its slot and the next task is claimed at once, with no tick and no idle()', async () => {
