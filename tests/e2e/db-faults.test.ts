@@ -230,7 +230,7 @@ describe('hiredb serve on a PostgreSQL that goes away', { timeout: 180_000 }, ()
           )
           .catch(() => []);
         killed += rows.filter((r) => r.t).length;
-        await new Promise((r) => setTimeout(r, 250)); // the storm's pace
+        await new Promise((r) => setTimeout(r, 100)); // the storm's pace
       }
     })();
     try {
@@ -242,7 +242,7 @@ describe('hiredb serve on a PostgreSQL that goes away', { timeout: 180_000 }, ()
       storming = false;
       await storm;
     }
-    expect(killed).toBeGreaterThan(10);
+    expect(killed, "connections the storm cut while the load ran").toBeGreaterThan(10);
     await expectExactEnd(s);
   });
 });
