@@ -1,6 +1,5 @@
 import pg from 'pg';
 import { COLUMNS, type DimensionTable, type TableName } from '../../domain/tables.ts';
-import type { NewTask } from '../../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../../domain/reports.ts';
 import {
   CheckpointGapError,
@@ -9,36 +8,28 @@ import {
   type Database,
   type ReportQueries,
   type TaskCheckpoint,
-  type TaskRepository,
 } from '../../ports/database.port.ts';
-import { readMigrations, taskDedupeKey } from './migrations.ts';
-import { rejectFromRecord, taskFromRecord, type TaskRecord } from './task-row.ts';
+import { readMigrations } from './migrations.ts';
 import {
   ADVANCE_TASK,
   BUMP_VERSION,
   BUMP_VERSION_RECORDING_HIRES,
-  CLAIM,
   COPY_INTO,
   COPY_REJECTS,
-  ENQUEUE,
   EXISTING_IN_RANGE,
   EXISTING_OF,
-  FINISH,
   FOLD_PENDING,
   HAS_PENDING,
   HIRED_BY_QUARTER_FROM_ROLLUP,
   HIRING_ABOVE_AVERAGE_FROM_ROLLUP,
   INSERT_NEW,
-  RENEW,
-  RELEASE,
-  RESUME,
-  RETRY,
 } from './postgres.sql.ts';
 import { copyRejects, copyText } from './postgres-copy.ts';
 import { decodeCopyLines, encodeLines } from '../../domain/copy-text.ts';
 import { asColumns, type ColumnRows, type CopyLines, type RowsIn } from '../../domain/row-columns.ts';
 import { isConnectionUsable, toDomainError } from './postgres-errors.ts';
 import { postgresApiKeys } from './postgres-api-keys.ts';
+import { isRowId, postgresTasks } from './postgres-tasks.ts';
 import { idRuns, type IdRuns } from '../../domain/id-runs.ts';
 
 export { copyTextField } from '../../domain/copy-text.ts';
@@ -78,7 +69,6 @@ const UNIQUE_VIOLATION = '23505';
 /** How long the client waits for a statement's answer beyond the server's own statement_timeout. */
 const ANSWER_GRACE_MS = 2_000;
 
-const isRowId = (n: number): boolean => Number.isSafeInteger(n);
 
 function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -285,81 +275,7 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
     }
   }
 
-  const tasks: TaskRepository = {
-    async enqueue(t: NewTask, now: number) {
-      const key = taskDedupeKey(t);
-      const created = await query(ENQUEUE, [
-        key,
-        t.file_name,
-        t.file_version,
-        t.table_name,
-        t.slice_start ?? null,
-        t.slice_limit ?? null,
-        t.error ? 'failed' : t.lease ? 'running' : 'queued',
-        t.error ?? null,
-        t.bytes_total,
-        now,
-        t.lease?.owner ?? null,
-        t.lease?.expiresAt ?? null,
-      ]);
-      if (created.rows.length > 0) return { task: taskFromRecord(created.rows[0] as TaskRecord), created: true };
-      // A concurrent enqueue of the same key has committed by now (ON CONFLICT waited for it).
-      const existing = await query('SELECT * FROM tasks WHERE dedupe_key = $1', [key]);
-      return { task: taskFromRecord(existing.rows[0] as TaskRecord), created: false };
-    },
-    async claim(owner, now, leaseMs) {
-      const { rows } = await query(CLAIM, [owner, now + leaseMs, now]);
-      return rows.length > 0 ? taskFromRecord(rows[0] as TaskRecord) : null;
-    },
-    async renew(taskId, owner, now, leaseMs) {
-      if (!isRowId(taskId)) return false;
-      return ((await query(RENEW, [taskId, owner, now, now + leaseMs])).rowCount ?? 0) > 0;
-    },
-    async release(taskId, owner, now) {
-      if (!isRowId(taskId)) return false;
-      return ((await query(RELEASE, [taskId, owner, now])).rowCount ?? 0) > 0;
-    },
-    async resume(taskId, owner, now, leaseMs) {
-      if (!isRowId(taskId)) return null;
-      const { rows } = await query(RESUME, [taskId, owner, now, now + leaseMs]);
-      return rows.length > 0 ? taskFromRecord(rows[0] as TaskRecord) : null;
-    },
-    async finish(taskId, owner, outcome, now) {
-      if (!isRowId(taskId)) return false;
-      const status = outcome.error === null ? 'done' : 'failed';
-      return ((await query(FINISH, [taskId, owner, status, outcome.error, now])).rowCount ?? 0) > 0;
-    },
-    async retry(taskId, now) {
-      if (!isRowId(taskId)) return null;
-      const { rows } = await query(RETRY, [taskId, now]);
-      return rows.length > 0 ? taskFromRecord(rows[0] as TaskRecord) : null;
-    },
-    async get(taskId) {
-      if (!isRowId(taskId)) return null;
-      const { rows } = await query('SELECT * FROM tasks WHERE id = $1', [taskId]);
-      return rows.length > 0 ? taskFromRecord(rows[0] as TaskRecord) : null;
-    },
-    async list({ limit, offset }) {
-      const [page, count] = await Promise.all([
-        query('SELECT * FROM tasks ORDER BY id DESC LIMIT $1 OFFSET $2', [limit, offset]),
-        query('SELECT COUNT(*)::int AS n FROM tasks'),
-      ]);
-      return { tasks: page.rows.map((r) => taskFromRecord(r as TaskRecord)), total: count.rows[0].n as number };
-    },
-    async rejects(taskId, { limit, offset }) {
-      if (!isRowId(taskId)) return { rejects: [], total: 0 };
-      const [page, count] = await Promise.all([
-        query('SELECT * FROM task_rejects WHERE task_id = $1 ORDER BY line LIMIT $2 OFFSET $3', [taskId, limit, offset]),
-        query('SELECT COUNT(*)::int AS n FROM task_rejects WHERE task_id = $1', [taskId]),
-      ]);
-      return { rejects: page.rows.map((r) => rejectFromRecord(r as TaskRecord)), total: count.rows[0].n as number };
-    },
-    async rejectsAfter(taskId, { afterLine, limit }) {
-      if (!isRowId(taskId)) return [];
-      const page = await query('SELECT * FROM task_rejects WHERE task_id = $1 AND line > $2 ORDER BY line LIMIT $3', [taskId, afterLine, limit]);
-      return page.rows.map((r) => rejectFromRecord(r as TaskRecord));
-    },
-  };
+  const tasks = postgresTasks(query);
 
   // One fold at a time per schema: a reader that waits here then finds the rows it would have folded folded.
   const foldLock = `hiredb:fold:${schema ?? ''}`;
