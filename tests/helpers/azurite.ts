@@ -83,7 +83,7 @@ async function waitForPort(port: number, hasExited: () => boolean): Promise<void
   while (Date.now() < deadline) {
     if (hasExited()) throw new Error('the process exited');
     if (await accepts(port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the next connection attempt
   }
   throw new Error(`port not accepting connections after ${START_TIMEOUT_MS / 1000} s`);
 }

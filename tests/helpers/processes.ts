@@ -165,10 +165,13 @@ export async function startServer(
       await stop();
       throw new Error(`hiredb ${args.join(' ')} did not answer /health on ${url}\n${stdout}\n${stderr}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
   }
   return { url, port, child, output: () => ({ stdout, stderr }), stop };
 }
+
+/** How often a starting server is asked for /health: short, so a test waits little past the moment it is up. */
+const HEALTH_POLL_MS = 20;
 
 /** GET (or another method) against a running server, with the body parsed when it is JSON. */
 export async function http(

@@ -162,7 +162,10 @@ describe('a lost database connection during a load', () => {
         if (++batches !== 15) return;
         cutAt = Date.now();
         proxy.cut();
-        restored = new Promise((r) => setTimeout(r, 700)).then(() => proxy.restore());
+        // The outage lasts until the loader has tried to reconnect and been refused.
+        restored = waitFor('a reconnection refused during the cut', async () => (proxy.stats.refused > 0 ? true : undefined), 30_000, 10).then(() =>
+          proxy.restore(),
+        );
       },
     });
     await restored;
