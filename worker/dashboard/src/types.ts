@@ -26,17 +26,4 @@ export interface RejectView {
   reasons: string[];
 }
 
-export interface HiredByQuarterRow {
-  department: string;
-  job: string;
-  Q1: number;
-  Q2: number;
-  Q3: number;
-  Q4: number;
-}
-
-export interface HiringAboveAverageRow {
-  id: number;
-  department: string;
-  hired: number;
-}
+export type { HiredByQuarterRow, HiringAboveAverageRow } from '../../../shared/domain/reports.ts';
