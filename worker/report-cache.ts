@@ -15,11 +15,13 @@ export type ReportAnswer = CachedReport & { fromCache: boolean };
 
 /**
  * Reports cached by (report, year, data version): any committed insert, by this process or another,
- * bumps the data version, so a cached answer is never stale and needs no explicit invalidation.
+ * bumps the data version (hires once they are folded, which comes first here), so a cached answer is
+ * never stale and needs no explicit invalidation.
  */
 export function createReportCache(db: Database, max = 256) {
   const cache = new LRUCache<string, CachedReport>({ max });
   return async function getReport(name: ReportName, year: number): Promise<ReportAnswer> {
+    await db.reports.foldPending();
     const version = await db.dataVersion();
     const key = `${name}:${year}:${version}`;
     const hit = cache.get(key);

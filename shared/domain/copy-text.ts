@@ -11,12 +11,19 @@ const COPY_UNESCAPES: Record<string, string> = { '\\\\': '\\', '\\t': '\t', '\\n
 const INT_COLUMNS = new Set(['id', 'department_id', 'job_id']);
 
 /**
+ * PostgreSQL text cannot hold U+0000; validation rejects such a row (invalid_character), so this only
+ * guards against a row that skipped validation, before anything is sent.
+ */
+export function refuseUnstorableText(value: string): void {
+  if (value.includes('\u0000')) throw new RangeError('PostgreSQL cannot store the character U+0000 in a text value');
+}
+
+/**
  * One field in COPY text format: backslash, tab, newline and carriage return are backslash-escaped
- * (so `\N` and `\.` in data stay data). PostgreSQL text cannot hold U+0000; validation rejects such a
- * row (invalid_character), so the check here only guards against a row that skipped validation.
+ * (so `\N` and `\.` in data stay data).
  */
 export function copyTextField(value: string): string {
-  if (value.includes('\u0000')) throw new RangeError('PostgreSQL cannot store the character U+0000 in a text value');
+  refuseUnstorableText(value);
   return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : value;
 }
 

@@ -69,7 +69,11 @@ export interface Database {
   /** Every id present in a dimension table (used to validate department_id and job_id). */
   dimensionIds(table: DimensionTable): Promise<Set<number>>;
 
-  /** Grows each time rows are inserted; report caches key on it. */
+  /**
+   * Grows each time the data the reports read changes; report caches key on it. Departments and jobs bump
+   * it as they are inserted, hires as ReportQueries.foldPending folds them (so concurrent batches of hires
+   * share no row): call foldPending first.
+   */
   dataVersion(): Promise<number>;
 
   readonly tasks: TaskRepository;

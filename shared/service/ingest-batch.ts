@@ -11,14 +11,13 @@ import { withRetry, type RetryOptions } from './retry.ts';
 export const MAX_BATCH_ROWS = 1000;
 export type BatchMode = 'partial' | 'atomic';
 
-/** One row of a batch request: its fields in column order, and its text as received. */
+/** One row of a batch request: its fields in column order and, for a CSV row, its text as received. */
 export interface BatchItem {
   fields: string[];
-  raw: string;
+  /** The CSV text the fields were read from (the rules check it too); a JSON row has none. */
+  raw?: string;
   /** Set when the CSV text of the row could not be read as a record. */
   error?: RecordError;
-  /** True when `raw` is the row as JSON rather than the text its fields were read from. */
-  json?: boolean;
 }
 
 export interface BatchError {
@@ -52,7 +51,7 @@ export async function ingestBatch(
   const rows: RowOf[TableName][] = [];
   const errors: BatchError[] = [];
   items.forEach((item, index) => {
-    const result = validateRecord(ctx, index, item.raw, item.fields, item.error, !item.json);
+    const result = validateRecord(ctx, index, item.raw ?? '', item.fields, item.error, item.raw !== undefined);
     if (!result.reject) rows.push(result.row);
     else {
       const { id, reasons } = result.reject;

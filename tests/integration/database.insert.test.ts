@@ -168,8 +168,15 @@ describe.each(TEST_DATABASES)('Database contract: %s', (kind) => {
       await db.insertBatch('jobs', [job(1, 'X'), job(2, 'Y')]);
       const v2 = await db.dataVersion();
       expect(v2).toBeGreaterThan(v1);
+      // Hires bump it when they are folded into the reports' rollup, not as they are written.
       await db.insertBatch('hired_employees', [hire(1, '2021-01-01T00:00:00Z', 1, 1)]);
-      expect(await db.dataVersion()).toBeGreaterThan(v2);
+      expect(await db.dataVersion()).toBe(v2);
+      await db.reports.foldPending();
+      const v3 = await db.dataVersion();
+      expect(v3).toBeGreaterThan(v2);
+      await db.insertBatch('hired_employees', [hire(1, '2021-01-01T00:00:00Z', 1, 1)]);
+      await db.reports.foldPending();
+      expect(await db.dataVersion()).toBe(v3);
     });
   });
 

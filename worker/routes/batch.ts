@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import * as v from 'valibot';
 import { COLUMNS, type TableName } from '../../shared/domain/tables.ts';
 import { parseCsvText } from '../../shared/csv/read-records.ts';
 import { decodeBytes } from '../../shared/csv/decode.ts';
@@ -15,14 +14,6 @@ const PATH_TABLES: Record<string, TableName> = {
   jobs: 'jobs',
   'hired-employees': 'hired_employees',
 };
-
-/** A batch body: 1..1000 objects whose values are strings, numbers or null. */
-const JsonBatch = v.array(
-  v.pipe(
-    v.custom<object>((item) => typeof item === 'object' && item !== null && !Array.isArray(item), 'each row must be an object with the column names'),
-    v.record(v.string(), v.nullable(v.union([v.string(), v.number()]))),
-  ),
-);
 
 /** `POST /api/v1/{departments|jobs|hired-employees}/batch`: 1 to 1000 rows as JSON or CSV. */
 export function batchRoutes(deps: AppDeps) {
@@ -55,6 +46,7 @@ function csvItems(text: string): BatchItem[] {
   return parseCsvText(text).map((r) => ({ fields: r.fields, raw: r.raw, error: r.error }));
 }
 
+/** A JSON batch body: an array of objects whose values are strings, numbers or null, as rows of fields. */
 function jsonItems(table: TableName, text: string): BatchItem[] {
   let body: unknown;
   try {
@@ -62,17 +54,25 @@ function jsonItems(table: TableName, text: string): BatchItem[] {
   } catch (e) {
     throw new HireDbError('BAD_JSON', `the body is not valid JSON: ${(e as Error).message}`);
   }
-  const parsed = v.safeParse(JsonBatch, body);
-  if (!parsed.success) {
-    const issue = parsed.issues[0];
-    const path = issue.path?.map((p) => p.key).join('.') ?? '';
-    throw new HireDbError('BAD_JSON', `the body must be an array of objects with string or number values${path ? ` (at ${path})` : ''}: ${issue.message}`);
-  }
+  if (!Array.isArray(body)) throw notRows('', 'it is not an array');
   const columns: readonly string[] = COLUMNS[table];
-  return parsed.output.map((item) => {
-    const fields = columns.map((col) => (item[col] === null || item[col] === undefined ? '' : String(item[col])));
+  return body.map((item: unknown, index): BatchItem => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw notRows(`${index}`, 'each row must be an object with the column names');
+    const values = item as Record<string, unknown>;
+    const fields = columns.map((col) => fieldText(values[col], index, col));
     // Keys that are not columns make the row's field count wrong, so it is rejected rather than silently trimmed.
-    for (const key of Object.keys(item)) if (!columns.includes(key)) fields.push(String(item[key]));
-    return { fields, raw: JSON.stringify(item), json: true };
+    for (const key in values) if (!columns.includes(key)) fields.push(fieldText(values[key], index, key));
+    return { fields };
   });
+}
+
+function fieldText(value: unknown, index: number, key: string): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  throw notRows(`${index}.${key}`, `a value must be a string, a number or null, not ${Array.isArray(value) ? 'an array' : typeof value}`);
+}
+
+function notRows(path: string, why: string): HireDbError {
+  return new HireDbError('BAD_JSON', `the body must be an array of objects with string or number values${path ? ` (at ${path})` : ''}: ${why}`);
 }

@@ -206,7 +206,8 @@ export function createMssqlDatabase(exec: SqlExecutor): Database {
         });
       }
       const inserted = staged.length > 0 ? count(await tx.query(INSERT_FROM_STAGING[table]), 'inserted') : 0;
-      if (inserted > 0) await tx.query(BUMP_VERSION);
+      // Hires bump the data version when they are folded into the rollup; departments and jobs bump it here.
+      if (inserted > 0 && table !== 'hired_employees') await tx.query(BUMP_VERSION);
       const result = { inserted, already_exists: rows.length - inserted };
       if (checkpoint) {
         if (checkpoint.rejects.length > 0) {

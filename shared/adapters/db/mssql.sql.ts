@@ -116,7 +116,8 @@ export const HAS_PENDING = 'SELECT CASE WHEN EXISTS (SELECT 1 FROM hires_pending
 
 /**
  * Counts the pending runs into the rollup and deletes them, in one transaction under an application lock
- * (folders go one at a time). READPAST skips runs of writes still in flight: they are folded next time.
+ * (folders go one at a time), and bumps data_version when it folded any. READPAST skips runs of writes still
+ * in flight: they are folded next time.
  * Each run is a clustered index range of hired_employees.
  */
 export const FOLD_PENDING = `DECLARE @lock INT;
@@ -132,7 +133,8 @@ USING (
 ) AS c
 ON r.year = c.year AND r.department_id = c.department_id AND r.job_id = c.job_id AND r.quarter = c.quarter
 WHEN MATCHED THEN UPDATE SET hires = r.hires + c.hires
-WHEN NOT MATCHED THEN INSERT (year, department_id, job_id, quarter, hires) VALUES (c.year, c.department_id, c.job_id, c.quarter, c.hires);`;
+WHEN NOT MATCHED THEN INSERT (year, department_id, job_id, quarter, hires) VALUES (c.year, c.department_id, c.job_id, c.quarter, c.hires);
+IF EXISTS (SELECT 1 FROM @runs) UPDATE data_version SET version = version + 1 WHERE id = 1;`;
 
 /**
  * The reports read the rollup (a few rows per department and job of a year). Names are grouped and

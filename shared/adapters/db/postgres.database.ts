@@ -13,7 +13,6 @@ import { readMigrations } from './migrations.ts';
 import {
   ADVANCE_TASK,
   BUMP_VERSION,
-  BUMP_VERSION_RECORDING_HIRES,
   COPY_INTO,
   COPY_REJECTS,
   EXISTING_IN_RANGE,
@@ -23,10 +22,12 @@ import {
   HIRED_BY_QUARTER_FROM_ROLLUP,
   HIRING_ABOVE_AVERAGE_FROM_ROLLUP,
   INSERT_NEW,
+  INSERT_REQUEST,
 } from './postgres.sql.ts';
 import { copyRejects, copyText } from './postgres-copy.ts';
 import { decodeCopyLines, encodeLines } from '../../domain/copy-text.ts';
-import { asColumns, type ColumnRows, type CopyLines, type RowsIn } from '../../domain/row-columns.ts';
+import { arrayLiteral } from './postgres-arrays.ts';
+import { asColumns, type ColumnRows, type RowsIn } from '../../domain/row-columns.ts';
 import { isConnectionUsable, toDomainError } from './postgres-errors.ts';
 import { postgresApiKeys } from './postgres-api-keys.ts';
 import { isRowId, postgresTasks } from './postgres-tasks.ts';
@@ -173,38 +174,38 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
   };
 
   /**
-   * A file load's rows go straight into their table with COPY, after one query for which of their ids are
-   * present. A concurrent writer that inserts one of those ids in between makes the COPY fail with a unique
-   * violation; the batch is then rolled back and written again with INSERT … ON CONFLICT DO NOTHING, which
-   * is also how a batch request (no checkpoint) writes: concurrent requests on overlapping ids all succeed.
+   * A batch request (no checkpoint) is one INSERT … ON CONFLICT DO NOTHING statement, so concurrent requests
+   * on overlapping ids all succeed. A file load's rows go straight into their table with COPY, after one
+   * query for which of their ids are present. A concurrent writer that inserts one of those ids in between
+   * makes the COPY fail with a unique violation; the unit is then rolled back and written again with the
+   * INSERT.
    */
   async function insertBatch(table: TableName, input: RowsIn<TableName>, checkpoint: TaskCheckpoint | undefined): Promise<BatchResult> {
     const rows = asColumns(table, input);
-    if (rows.count === 0 && !checkpoint) return { inserted: 0, already_exists: 0 };
-    if (checkpoint && !isRowId(checkpoint.taskId)) throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
+    if (!checkpoint) {
+      if (rows.count === 0) return { inserted: 0, already_exists: 0 };
+      const inserted = (await query(INSERT_REQUEST[table], insertValues(table, rows))).rows[0].inserted as number;
+      return { inserted, already_exists: rows.count - inserted };
+    }
+    if (!isRowId(checkpoint.taskId)) throw new LeaseLostError(checkpoint.taskId, checkpoint.owner);
     // Unstorable values are refused before anything is sent (the parse thread found them when it encoded the rows).
     if (rows.copy?.refused !== undefined) throw new RangeError(rows.copy.refused);
-    const lines = rows.copy ?? encodeLines(table, rows);
-    // A file load's batch commits with its checkpoint, so it need not wait for the WAL flush: if the server
+    // A file load's unit commits with its checkpoint, so it need not wait for the WAL flush: if the server
     // crashes, rows and checkpoint are lost together and the task resumes before them.
-    const begin = checkpoint ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN';
     const write = (copy: boolean) =>
-      transaction(begin, async (client) => {
-        const insertedIds = copy ? await copyNew(client, table, rows, lines) : await insertNew(client, table, rows);
+      transaction('BEGIN; SET LOCAL synchronous_commit = off', async (client) => {
+        const insertedIds = copy ? await copyNew(client, table, rows) : await insertNew(client, table, rows);
         const inserted = insertedIds.length;
-        // The hires really inserted go to hires_pending for the reports, in the statement that bumps the version.
+        // The hires really inserted go to hires_pending for the reports; the fold bumps the data version for them.
         const runs = table === 'hired_employees' ? idRuns(insertedIds) : idRuns([]);
-        if (checkpoint && checkpoint.rejects.length > 0) await copyRejects(client, COPY_REJECTS, checkpoint.taskId, checkpoint.rejects);
-        // The rows and rejects above take no lock another batch of this task needs; the shared rows below (version,
-        // task) are locked only once the previous batch has committed, so batches cannot deadlock.
-        await checkpoint?.after;
+        if (checkpoint.rejects.length > 0) await copyRejects(client, COPY_REJECTS, checkpoint.taskId, checkpoint.rejects);
+        // The rows and rejects above take no lock another unit of this task needs; the shared rows below (version,
+        // task) are locked only once the previous unit has committed, so units cannot deadlock.
+        await checkpoint.after;
         const result = { inserted, already_exists: rows.count - inserted };
-        if (checkpoint) await advanceTask(client, checkpoint, result, runs);
-        else if (runs.from.length > 0) await client.query(BUMP_VERSION_RECORDING_HIRES, [runs.from, runs.to]);
-        else if (inserted > 0) await client.query(BUMP_VERSION);
+        await advanceTask(client, checkpoint, result, runs);
         return result;
       });
-    if (!checkpoint) return write(false);
     try {
       return await write(true);
     } catch (err) {
@@ -217,9 +218,10 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
    * Copies the rows whose id is not present; answers the ids it inserted. A file load's commit unit asks
    * once for the ids present among its own (one index range scan when they are dense).
    */
-  async function copyNew(client: pg.PoolClient, table: TableName, rows: ColumnRows, lines: readonly string[] | CopyLines) {
+  async function copyNew(client: pg.PoolClient, table: TableName, rows: ColumnRows) {
     const ids = rows.columns.id as Int32Array;
     const existing = await existingIds(client, table, ids, rows.count);
+    const lines = rows.copy ?? encodeLines(table, rows);
     if (rows.count > 0) await copyText(client, COPY_INTO[table], lines, existing.size === 0 ? undefined : (i) => !existing.has(ids[i]));
     const all = Array.from(ids.subarray(0, rows.count));
     return existing.size === 0 ? all : all.filter((id) => !existing.has(id));
@@ -228,11 +230,13 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
   /** Inserts the rows whose id is not present; answers the ids it inserted. */
   async function insertNew(client: pg.PoolClient, table: TableName, rows: ColumnRows): Promise<number[]> {
     if (rows.count === 0) return [];
-    const ids = rows.columns.id as Int32Array;
+    return (await client.query(INSERT_NEW[table], insertValues(table, rows))).rows.map((r) => r.id as number);
+  }
+
+  /** The parameters of INSERT_NEW: one array per column (the statement puts the rows in id order). */
+  function insertValues(table: TableName, rows: ColumnRows): string[] {
     const columns = rows.copy ? decodeCopyLines(table, rows.copy, rows.count) : rows.columns;
-    const order = Array.from({ length: rows.count }, (_, i) => i).sort((a, b) => ids[a] - ids[b]);
-    const values = (COLUMNS[table] as readonly string[]).map((c) => order.map((i) => columns[c][i]));
-    return (await client.query(INSERT_NEW[table], values)).rows.map((r) => r.id as number);
+    return COLUMNS[table].map((c) => arrayLiteral(columns[c], rows.count));
   }
 
   async function existingIds(client: pg.PoolClient, table: TableName, ids: Int32Array, count: number): Promise<Set<number>> {
@@ -288,7 +292,7 @@ export async function openPostgresDatabase(url: string, opts: PostgresOptions = 
     // one-row fold), so JIT is off for it.
     await transaction('BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL jit = off', async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [foldLock]);
-      await client.query(FOLD_PENDING);
+      if ((await client.query(FOLD_PENDING)).rowCount) await client.query(BUMP_VERSION);
     });
   }
 

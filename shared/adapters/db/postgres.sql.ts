@@ -8,8 +8,8 @@ export const COPY_INTO: Record<TableName, string> = {
 };
 
 /**
- * Rows given as one array per column, inserted in id order (the caller sorts them, so concurrent writers
- * take their row locks in the same order and cannot deadlock); a row whose id is present is skipped, and
+ * Rows given as one array per column, inserted in id order (ORDER BY 1, so concurrent writers take their
+ * row locks in the same order and cannot deadlock); a row whose id is present is skipped, and
  * RETURNING names the rows that went in.
  */
 export const INSERT_NEW: Record<TableName, string> = {
@@ -21,6 +21,26 @@ export const INSERT_NEW: Record<TableName, string> = {
     SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::int[], $5::int[]) ORDER BY 1
     ON CONFLICT (id) DO NOTHING RETURNING id`,
 };
+
+/**
+ * A batch request in one statement (so in one round trip, and atomic without BEGIN and COMMIT): INSERT_NEW,
+ * then for hires the runs of ids it inserted (gaps and islands) go to hires_pending, and for departments
+ * and jobs the data version is bumped when any row went in. Answers how many rows it inserted.
+ */
+export const INSERT_REQUEST: Record<TableName, string> = {
+  departments: bumpingVersion(INSERT_NEW.departments),
+  jobs: bumpingVersion(INSERT_NEW.jobs),
+  hired_employees: `WITH ins AS (${INSERT_NEW.hired_employees}),
+runs AS (SELECT MIN(id) AS f, MAX(id) AS t FROM (SELECT id, id - ROW_NUMBER() OVER (ORDER BY id) AS run FROM ins) r GROUP BY run),
+pending AS (INSERT INTO hires_pending (id_from, id_to) SELECT array_agg(f ORDER BY f), array_agg(t ORDER BY f) FROM runs HAVING COUNT(*) > 0)
+SELECT COUNT(*)::int AS inserted FROM ins`,
+};
+
+function bumpingVersion(insert: string): string {
+  return `WITH ins AS (${insert}),
+bump AS (UPDATE data_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM ins))
+SELECT COUNT(*)::int AS inserted FROM ins`;
+}
 
 /** Ids of a batch already in the table: one index range scan when the ids are dense, a lookup each otherwise. */
 export const EXISTING_IN_RANGE: Record<TableName, string> = {
@@ -39,12 +59,12 @@ export const BUMP_VERSION = 'UPDATE data_version SET version = version + 1 WHERE
 export const COPY_REJECTS = 'COPY task_rejects (task_id, line, record_id, raw, reasons) FROM STDIN';
 
 /**
- * A file load's checkpoint in one statement: the data version (when rows went in), the runs of hire ids
- * inserted ($10..$11, empty for other tables) and the task's checkpoint and counts (its rejects were copied
+ * A file load's checkpoint in one statement: the data version (when department or job rows went in), the
+ * runs of hire ids inserted ($10..$11, empty for other tables; the fold bumps the version for them) and the task's checkpoint and counts (its rejects were copied
  * just before). It updates no task row when the caller lost the lease (the caller then rolls back).
  */
 export const ADVANCE_TASK = `
-WITH bump AS (UPDATE data_version SET version = version + 1 WHERE id = 1 AND $5::bigint > 0),
+WITH bump AS (UPDATE data_version SET version = version + 1 WHERE id = 1 AND $5::bigint > 0 AND cardinality($10::int[]) = 0),
 pending AS (INSERT INTO hires_pending (id_from, id_to) SELECT $10::int[], $11::int[] WHERE cardinality($10::int[]) > 0)
 UPDATE tasks SET checkpoint_line = $3::bigint, bytes_read = $4::bigint,
   processed = processed + $5::bigint + $6::bigint + $7::bigint,
@@ -96,11 +116,6 @@ WHERE id = $1 AND table_name IS NOT NULL
 
 export const RETRY = `UPDATE tasks SET status = 'queued', error = NULL, finished_at = NULL, updated_at = $2::bigint
 WHERE id = $1 AND status = 'failed' AND table_name IS NOT NULL RETURNING *`;
-
-/** A batch request's data version bump, with the runs of hire ids it inserted (id_from[i]..id_to[i]). */
-export const BUMP_VERSION_RECORDING_HIRES = `
-WITH pending AS (INSERT INTO hires_pending (id_from, id_to) VALUES ($1::int[], $2::int[]))
-UPDATE data_version SET version = version + 1 WHERE id = 1`;
 
 export const HAS_PENDING = 'SELECT EXISTS (SELECT 1 FROM hires_pending) AS pending';
 

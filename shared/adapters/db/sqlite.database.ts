@@ -103,8 +103,9 @@ export function openSqliteDatabase(file: string): Database {
       let i = 0;
       for (; i + ROWS_PER_INSERT <= rows.count; i += ROWS_PER_INSERT) inserted += many.run(bind(i, i + ROWS_PER_INSERT)).changes;
       for (; i < rows.count; i++) inserted += one.run(bind(i, i + 1)).changes;
+      // Hires bump the data version when they are folded into the rollup; departments and jobs bump it here.
       if (fresh && fresh.length > 0) s.recordPending.run(idRunsJson(idRuns(fresh)));
-      if (inserted > 0) s.bumpVersion.run();
+      else if (inserted > 0) s.bumpVersion.run();
       const result = { inserted, already_exists: rows.count - inserted };
       if (checkpoint) {
         for (const r of checkpoint.rejects) {
@@ -204,6 +205,7 @@ export function openSqliteDatabase(file: string): Database {
     if (upTo === null) return false;
     st().foldPending.run(upTo);
     st().deletePending.run(upTo);
+    st().bumpVersion.run();
     return true;
   });
   /**
