@@ -10,6 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { SourceMap } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { withCleanup } from './cleanup.ts';
 import { generate, REPO_DIR } from './generate.ts';
 import { HIREDB_BIN, hiredbEnv, hiredbLoad, workDir } from './hiredb.ts';
@@ -110,4 +111,5 @@ async function main() {
   });
 }
 
-await main();
+// Run as a script, not when imported (summarizeProfile is reusable).
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
