@@ -1,5 +1,5 @@
 /**
- * `node bin/run-ts.mjs bench/memory.ts [--sizes small]`: peak memory of real `hiredb` processes on inputs
+ * `node bin/run-ts.mjs bench/memory.ts [--size small]`: peak memory of real `hiredb` processes on inputs
  * built to stress it, each measured from outside:
  *  a. `hiredb load` of 300 records of 1,000,000 characters (and `hiredb serve` loading the same file);
  *  b. the rejects export of 1,000,000 rejects, and of the 300 long records, by `hiredb rejects` and by
@@ -14,13 +14,14 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { onCleanup, withCleanup } from './cleanup.ts';
-import { REPO_DIR, prng } from './generate.ts';
+import { REPO_DIR } from './generate.ts';
+import { makeInputs, type MemorySizes } from './memory-inputs.ts';
 import { freshSchema, hiredbPgUrl, pgQuery } from './pg.ts';
 import { freePort, HIREDB_BIN, hiredbEnv } from './hiredb.ts';
 import { killTree, peakRssOf, sleep } from './measure.ts';
@@ -28,13 +29,12 @@ import { killTree, peakRssOf, sleep } from './measure.ts';
 const GNU_TIME = '/usr/bin/time';
 export const MEMORY_TARGET_MB = 300;
 
-const SIZES = {
+const SIZES: Record<'full' | 'small', MemorySizes> = {
   /** The issue's sizes. */
   full: { longRecords: 300, longChars: 1_000_000, rejects: 1_000_000, ids: 1_000_000 },
   /** A quick shake-out of the script itself. */
   small: { longRecords: 10, longChars: 100_000, rejects: 20_000, ids: 20_000 },
 };
-type Sizes = (typeof SIZES)[keyof typeof SIZES];
 
 const log = (message: string) => process.stderr.write(`[memory ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
@@ -45,58 +45,6 @@ export interface MemoryResult {
   seconds: number;
   outcome: string;
   under_target: boolean | null;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Inputs
-
-/** Writes lines to a file as they are made, waiting for the disk when its buffer is full. */
-async function writeLines(file: string, count: number, line: (i: number) => string): Promise<void> {
-  const out = createWriteStream(file, { highWaterMark: 1 << 20 });
-  for (let i = 0; i < count; i++) {
-    if (!out.write(line(i) + '\n')) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-}
-
-const DATETIME = '2021-03-01T09:00:00Z';
-
-async function makeInputs(dir: string, sizes: Sizes) {
-  const files = {
-    departments: join(dir, 'departments.csv'),
-    jobs: join(dir, 'jobs.csv'),
-    long: join(dir, 'hired_employees_long.csv'),
-    rejects: join(dir, 'hired_employees_rejects.csv'),
-    sparse: join(dir, 'hired_employees_sparse.csv'),
-    dense: join(dir, 'hired_employees_dense.csv'),
-  };
-  await writeLines(files.departments, 12, (i) => `${i + 1},Department ${i + 1}`);
-  await writeLines(files.jobs, 183, (i) => `${i + 1},Job ${i + 1}`);
-  // A record of exactly longChars characters: most of it one name.
-  await writeLines(files.long, sizes.longRecords, (i) => {
-    const head = `${i + 1},`;
-    const tail = `,${DATETIME},1,1`;
-    return head + 'x'.repeat(sizes.longChars - head.length - tail.length) + tail;
-  });
-  // Every row rejected (no name), each one a reject to export.
-  await writeLines(files.rejects, sizes.rejects, (i) => `${i + 1},,${DATETIME},${1 + (i % 12)},${1 + (i % 183)}`);
-  // Distinct random ids over the whole id range, in random order.
-  const random = prng(7);
-  const seen = new Set<number>();
-  const sparse: number[] = [];
-  while (sparse.length < sizes.ids) {
-    const id = 1 + Math.floor(random() * 2_147_483_647);
-    if (!seen.has(id)) {
-      seen.add(id);
-      sparse.push(id);
-    }
-  }
-  seen.clear();
-  const row = (id: number, i: number) => `${id},Person ${i},${DATETIME},${1 + (i % 12)},${1 + (i % 183)}`;
-  await writeLines(files.sparse, sizes.ids, (i) => row(sparse[i], i));
-  await writeLines(files.dense, sizes.ids, (i) => row(i + 1, i));
-  return files;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -206,7 +154,7 @@ export type CaseGroup = (typeof CASE_GROUPS)[number];
 
 export type MemoryDatabase = 'sqlite' | 'postgres';
 
-async function benchMemory(sizes: Sizes, groups: ReadonlySet<CaseGroup>, database: MemoryDatabase): Promise<MemoryResult[]> {
+async function benchMemory(sizes: MemorySizes, groups: ReadonlySet<CaseGroup>, database: MemoryDatabase): Promise<MemoryResult[]> {
   const dir = await mkdtemp(join(tmpdir(), 'hiredb-memory-'));
   const removeDir = onCleanup(`folder ${dir}`, () => rm(dir, { recursive: true, force: true }));
   const results: MemoryResult[] = [];
