@@ -1,4 +1,4 @@
-// A full disk under SQLite: `hiredb load` on a database file that lives on a 1 MiB tmpfs (a private mount
+// A full disk under SQLite: `hiredb load` on a database file that lives on a 2 MiB tmpfs (a private mount
 // namespace, so nothing outside the test sees it). The load must stop with the error and leave its task
 // `failed` with that error text, never `running`; what was committed before stays. Small batches fill the
 // disk with less room left over than large ones, so each batch size is tried.
@@ -52,7 +52,7 @@ describe.skipIf(!canMount)('SQLite on a full disk', () => {
     const node = `"${process.execPath}" "${HIREDB_BIN}"`;
     const { out } = await inMountNamespace(
       `set -e
-       mount -t tmpfs -o size=1m tmpfs "${mnt}"
+       mount -t tmpfs -o size=2m tmpfs "${mnt}"
        cp "${seed}" "${db}"
        set +e
        ${node} load hired_employees.csv --json
