@@ -15,7 +15,8 @@ import { enqueueFile } from './enqueue-file.ts';
 export async function queueNewFiles(db: Database, blob: BlobStore, opts: { log: Logger; seen?: Set<string> }): Promise<number> {
   const listed = await blob.list();
   const fresh = listed.filter((e) => !e.settling && !opts.seen?.has(fileVersionKey(versionOf(e))));
-  const queued = await db.tasks.queuedVersions(fresh.map(versionOf));
+  // Nothing to ask about: no query (on the edge, not even a connection).
+  const queued = fresh.length > 0 ? await db.tasks.queuedVersions(fresh.map(versionOf)) : new Set<string>();
   let created = 0;
   for (const entry of listed) {
     if (entry.settling) {

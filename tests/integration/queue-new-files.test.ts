@@ -70,7 +70,7 @@ describe.each(TEST_DATABASES)('Blob poll on %s', (kind) => {
     expect(await queueNewFiles(db, blob, { log })).toBe(0); // all seen for the first time: settling
     expect(lines.filter((l) => l.startsWith('file not settled yet'))).toHaveLength(FILES + 1);
     expect(await queueNewFiles(db, blob, { log })).toBe(FILES + 1);
-    expect(calls).toEqual({ queuedVersions: 2, enqueue: FILES + 1 });
+    expect(calls).toEqual({ queuedVersions: 1, enqueue: FILES + 1 }); // nothing to ask on the first poll
     expect(lines.filter((l) => l.startsWith('task queued'))).toHaveLength(FILES + 1);
     expect((await t.db.tasks.list({ limit: 1, offset: 0 })).total).toBe(FILES + 1);
     expect((await t.db.tasks.list({ limit: 1_000_000, offset: 0 })).tasks.find((task) => task.file_name === 'notes.csv')?.status).toBe('failed');
@@ -92,17 +92,21 @@ describe.each(TEST_DATABASES)('Blob poll on %s', (kind) => {
     expect(calls).toEqual({ queuedVersions: 2, enqueue: 1 });
   });
 
-  it('a poller that keeps `seen` asks about no version it has handled', async () => {
+  it('a poller that keeps `seen` asks nothing about the versions it has handled', async () => {
     await writeFiles(FEW);
     const { db, calls, reset } = counted(t.db);
     const seen = new Set<string>();
     await queueNewFiles(db, blob, { log: recordingLogger().log, seen });
     expect(await queueNewFiles(db, blob, { log: recordingLogger().log, seen })).toBe(FEW + 1);
-    const asked = vi.spyOn(t.db.tasks, 'queuedVersions');
     reset();
     expect(await queueNewFiles(db, blob, { log: recordingLogger().log, seen })).toBe(0);
-    expect(calls).toEqual({ queuedVersions: 1 });
-    expect(asked.mock.calls).toEqual([[[]]]);
+    expect(calls).toEqual({});
+
+    await writeFile(join(dir, 'jobs_new.csv'), 'id\n');
+    await queueNewFiles(db, blob, { log: recordingLogger().log, seen });
+    const asked = vi.spyOn(t.db.tasks, 'queuedVersions');
+    expect(await queueNewFiles(db, blob, { log: recordingLogger().log, seen })).toBe(1);
+    expect(asked.mock.calls).toEqual([[[{ file_name: 'jobs_new.csv', file_version: expect.any(String) }]]]);
   });
 
   it('two pollers at once still create one task per version', async () => {
