@@ -48,3 +48,12 @@ export interface NewTask {
   /** Creates the task already running under this lease (a load the caller runs itself, like the CLI's). */
   lease?: { owner: string; expiresAt: number };
 }
+
+/** One version of one file of the Blob container, as a task names it. */
+export interface FileVersion {
+  file_name: string;
+  file_version: string;
+}
+
+/** A file version as one string: what TaskRepository.queuedVersions answers, and a poller's `seen` holds. */
+export const fileVersionKey = (f: FileVersion): string => `${f.file_name}\u001f${f.file_version}`;

@@ -1,7 +1,7 @@
 import type { DimensionTable, TableName } from '../domain/tables.ts';
 import type { RowsIn } from '../domain/row-columns.ts';
 import type { Reject } from '../domain/reasons.ts';
-import type { NewTask, Task } from '../domain/task.ts';
+import type { FileVersion, NewTask, Task } from '../domain/task.ts';
 import type { HiredByQuarterRow, HiringAboveAverageRow } from '../domain/reports.ts';
 import type { ApiKeyRepository } from './api-key.port.ts';
 
@@ -85,6 +85,13 @@ export interface Database {
 export interface TaskRepository {
   /** Creates a task unless one exists for the same file, version and slice; returns the task either way. */
   enqueue(task: NewTask, now: number): Promise<{ task: Task; created: boolean }>;
+  /**
+   * Which of these file versions already have a whole-file task (no slice), as their fileVersionKey; one
+   * query however long the list (none when it is empty), so a poll of a large container costs the same
+   * round trip whether it holds ten files or ten thousand. A version not in the answer may still have been
+   * queued since by another poller: enqueue remains the way to create a task.
+   */
+  queuedVersions(files: readonly FileVersion[]): Promise<Set<string>>;
   /**
    * Atomically takes the next runnable task for `owner` with a lease until now + leaseMs: a queued one,
    * or a running one whose lease expired (its owner died). hired_employees tasks wait while any

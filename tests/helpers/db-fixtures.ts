@@ -6,7 +6,7 @@
 import { expect } from 'vitest';
 import type { Database } from '../../shared/ports/database.port.ts';
 import type { DepartmentRow, HiredEmployeeRow, JobRow } from '../../shared/domain/tables.ts';
-import type { NewTask, Task } from '../../shared/domain/task.ts';
+import { fileVersionKey, type FileVersion, type NewTask, type Task } from '../../shared/domain/task.ts';
 import type { Reject } from '../../shared/domain/reasons.ts';
 import {
   sortHiredByQuarter,
@@ -181,6 +181,50 @@ export async function claimRunningTask(
   const claimed = await db.tasks.claim(owner, now, 60_000);
   expect(claimed?.id).toBe(task.id);
   return claimed!;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Which file versions are queued (TaskRepository.queuedVersions), on an empty tasks table
+
+const fileVersion = (file_name: string, file_version = 'etag-1'): FileVersion => ({ file_name, file_version });
+const versionKeys = (versions: FileVersion[]) => new Set(versions.map(fileVersionKey));
+
+/**
+ * Known versions whatever their task's state (queued, failed, done), a version only another version of the
+ * file has, one only a slice task has, one never queued, a name long enough for SQL Server to hash its key.
+ */
+export async function expectQueuedVersionsAnswered(db: Database): Promise<void> {
+  const odd = `hired_employees "q", {a,b} \\ ' é 😀 ${'x'.repeat(600)}.csv`;
+  await db.tasks.enqueue(newTask('departments.csv', 'departments'), 1);
+  await db.tasks.enqueue(newTask('jobs.csv', 'jobs', { file_version: 'etag-2' }), 1);
+  await db.tasks.enqueue(newTask('notes.txt', null, { error: 'matches no table' }), 1);
+  await db.tasks.enqueue(newTask(odd, 'hired_employees'), 1);
+  await db.tasks.enqueue(newTask('hired_employees.csv', 'hired_employees', { slice_start: 0, slice_limit: 10 }), 1);
+  const running = await db.tasks.enqueue(newTask('jobs_done.csv', 'jobs', { lease: { owner: 'a', expiresAt: 10 } }), 1);
+  await db.tasks.finish(running.task.id, 'a', { error: null }, 2);
+
+  const asked = [
+    fileVersion('departments.csv'),
+    fileVersion('jobs.csv'), // only etag-2 is queued
+    fileVersion('jobs.csv', 'etag-2'),
+    fileVersion('notes.txt'),
+    fileVersion(odd),
+    fileVersion('hired_employees.csv'), // only a slice of it is
+    fileVersion('jobs_done.csv'),
+    fileVersion('never-seen.csv'),
+  ];
+  const queued = [fileVersion('departments.csv'), fileVersion('jobs.csv', 'etag-2'), fileVersion('notes.txt'), fileVersion(odd), fileVersion('jobs_done.csv')];
+  expect(await db.tasks.queuedVersions(asked)).toEqual(versionKeys(queued));
+  expect(await db.tasks.queuedVersions([fileVersion('never-seen.csv'), fileVersion('hired_employees.csv')])).toEqual(new Set());
+  expect(await db.tasks.queuedVersions([])).toEqual(new Set());
+}
+
+/** 5,000 versions at once, more than a SQL Server statement takes parameters; every 50th is queued. */
+export async function expectQueuedVersionsOfALongList(db: Database): Promise<void> {
+  const asked = range(1, 5000).map((i) => fileVersion(`hired_employees_${i}.csv`, `v${i}`));
+  const queued = asked.filter((_, i) => i % 50 === 7);
+  for (const v of queued) await db.tasks.enqueue(newTask(v.file_name, 'hired_employees', { file_version: v.file_version }), 1);
+  expect(await db.tasks.queuedVersions(asked)).toEqual(versionKeys(queued));
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ import { sortHiredByQuarter, sortHiringAboveAverage } from '../../shared/domain/
 import {
   dept,
   epochMicros,
+  expectQueuedVersionsAnswered,
+  expectQueuedVersionsOfALongList,
   hire,
   job,
   newTask,
@@ -232,6 +234,12 @@ describe.skipIf(!MSSQL_URL)('SQL Server adapter (MSSQL_URL)', () => {
     const page = await db.tasks.list({ limit: 2, offset: 0 });
     expect(page.total).toBe(3);
     expect(page.tasks.map((t) => t.id)).toEqual([j.id, d.id].sort((a, b) => b - a));
+  });
+
+  it('answers which file versions are queued, in one query however long the list', async () => {
+    await expectQueuedVersionsAnswered(db);
+    await raw.query('DELETE FROM tasks;');
+    await expectQueuedVersionsOfALongList(db);
   });
 
   it('commits rejects and the checkpoint with the batch, and writes nothing once the lease is lost', async () => {

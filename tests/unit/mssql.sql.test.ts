@@ -4,6 +4,7 @@ import {
   BUMP_VERSION,
   CLAIM,
   ENQUEUE,
+  EXISTING_TASK_KEYS,
   FOLD_PENDING,
   HAS_PENDING,
   HIRED_BY_QUARTER,
@@ -16,7 +17,9 @@ import {
 import type { SqlParams } from '../../shared/adapters/db/mssql-executor.ts';
 import { mssqlDedupeKey, yearRange } from '../../shared/adapters/db/mssql-params.ts';
 import { readMigrations, taskDedupeKey } from '../../shared/adapters/db/migrations.ts';
+import { fileVersionKey } from '../../shared/domain/task.ts';
 import { norm, recorder, taskRow } from '../helpers/mssql-fake.ts';
+import { range } from '../helpers/db-fixtures.ts';
 
 // ----------------------------------------------------------------------------------------- tasks
 
@@ -94,6 +97,30 @@ describe('mssql tasks SQL', () => {
     expect(a).not.toBe(b);
     const short = { file_name: 'jobs.csv', file_version: 'v', table_name: 'jobs' as const, bytes_total: 0 };
     expect(mssqlDedupeKey(short)).toBe(taskDedupeKey(short));
+  });
+
+  it('asks which file versions are queued in one query, the keys as one JSON parameter, whatever their number', async () => {
+    const files = range(1, 5000).map((i) => ({ file_name: `jobs_${i}.csv`, file_version: `v${i}` }));
+    const long = { file_name: `${'x'.repeat(800)}.csv`, file_version: 'v' };
+    files.push(long);
+    const hashed = mssqlDedupeKey(long);
+    const r = recorder(() => [{ dedupe_key: taskDedupeKey(files[2]) }, { dedupe_key: hashed }]);
+    const queued = await r.db.tasks.queuedVersions(files);
+    expect(queued).toEqual(new Set([fileVersionKey(files[2]), fileVersionKey(long)]));
+    const [q] = r.queries();
+    expect(r.queries()).toHaveLength(1);
+    expect(q.sql).toBe(EXISTING_TASK_KEYS);
+    expect(norm(q.sql)).toBe(
+      "SELECT t.dedupe_key FROM OPENJSON(@keys) WITH (dedupe_key NVARCHAR(450) '$') k JOIN tasks t ON t.dedupe_key = k.dedupe_key COLLATE Latin1_General_BIN2;",
+    );
+    expect(q.params.keys.type).toBe('NVarChar');
+    // Whole-file keys (no slice), as enqueue stores them: a long name's is the hashed one that fits the column.
+    expect(JSON.parse(String(q.params.keys.value))).toEqual(files.map((f) => mssqlDedupeKey(f)));
+    expect(hashed.length).toBeLessThanOrEqual(450);
+
+    const none = recorder();
+    expect(await none.db.tasks.queuedVersions([])).toEqual(new Set());
+    expect(none.queries()).toHaveLength(0);
   });
 
   it('renews and finishes only the lease holder, reading @@ROWCOUNT', async () => {

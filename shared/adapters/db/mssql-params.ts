@@ -3,14 +3,13 @@
  * reports, paging, dedupe keys that fit their column, and the ids and years SQL Server can hold.
  */
 import { createHash } from 'node:crypto';
-import type { NewTask } from '../../domain/task.ts';
 import { taskDedupeKey } from './migrations.ts';
 import { bigint, datetime2, type SqlParams } from './mssql-executor.ts';
 
 const DEDUPE_KEY_MAX = 450;
 
 /** taskDedupeKey, shortened to fit NVARCHAR(450) when a long file name makes it longer (a hash keeps it unique). */
-export function mssqlDedupeKey(t: NewTask): string {
+export function mssqlDedupeKey(t: Parameters<typeof taskDedupeKey>[0]): string {
   const key = taskDedupeKey(t);
   if (key.length <= DEDUPE_KEY_MAX) return key;
   const digest = createHash('sha256').update(key).digest('hex');

@@ -10,7 +10,7 @@ import {
   type TaskRepository,
 } from '../../ports/database.port.ts';
 import { asObjects, type RowsIn } from '../../domain/row-columns.ts';
-import { readMigrations } from './migrations.ts';
+import { readMigrations, wholeFileKeys } from './migrations.ts';
 import { rejectFromRecord, taskFromRecord, type TaskRecord } from './task-row.ts';
 import { bigint, int, nvarchar, type SqlExecutor, type SqlParams, type SqlRow } from './mssql-executor.ts';
 import {
@@ -20,6 +20,7 @@ import {
   COUNT_REJECTS,
   COUNT_TASKS,
   ENQUEUE,
+  EXISTING_TASK_KEYS,
   FINISH,
   FOLD_PENDING,
   HAS_PENDING,
@@ -88,6 +89,12 @@ export function createMssqlDatabase(exec: SqlExecutor): Database {
       };
       const [row] = await rerunDeadlockVictims(() => exec.query(ENQUEUE, params));
       return { task: taskFromRecord(row as TaskRecord), created: Number(row.created) === 1 };
+    },
+    async queuedVersions(files) {
+      if (files.length === 0) return new Set<string>();
+      const versions = wholeFileKeys(files, mssqlDedupeKey);
+      const rows = await exec.query(EXISTING_TASK_KEYS, { keys: nvarchar(JSON.stringify([...versions.keys()])) });
+      return new Set(rows.map((r) => versions.get(r.dedupe_key as string)!));
     },
     async claim(owner, now, leaseMs) {
       const params = { owner: nvarchar(owner), now: bigint(now), expires: bigint(now + leaseMs) };

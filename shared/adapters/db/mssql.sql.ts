@@ -67,6 +67,14 @@ WHERE NOT EXISTS (SELECT 1 FROM tasks WITH (UPDLOCK, HOLDLOCK) WHERE dedupe_key 
 IF @@ROWCOUNT = 0 SELECT *, 0 AS created FROM tasks WHERE dedupe_key = @key;`;
 
 /**
+ * The dedupe keys of @keys (a JSON array of strings) that name a task: the whole list is one NVARCHAR(MAX)
+ * parameter, so no list runs into the 2,100 parameters of a statement (OPENJSON: compatibility level 130
+ * or later). The key column's binary collation is named, since OPENJSON's columns take the database's.
+ */
+export const EXISTING_TASK_KEYS = `SELECT t.dedupe_key FROM OPENJSON(@keys) WITH (dedupe_key NVARCHAR(450) '$') k
+JOIN tasks t ON t.dedupe_key = k.dedupe_key COLLATE Latin1_General_BIN2;`;
+
+/**
  * Takes the next runnable task in one statement: READPAST skips rows another loader is claiming,
  * UPDLOCK keeps two loaders from taking the same one. Dimension files first, then by id.
  */

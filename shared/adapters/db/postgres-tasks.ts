@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import type { NewTask } from '../../domain/task.ts';
 import type { TaskRepository } from '../../ports/database.port.ts';
-import { taskDedupeKey } from './migrations.ts';
+import { taskDedupeKey, wholeFileKeys } from './migrations.ts';
 import { rejectFromRecord, taskFromRecord, type TaskRecord } from './task-row.ts';
-import { CLAIM, ENQUEUE, FINISH, RELEASE, RENEW, RESUME, RETRY } from './postgres.sql.ts';
+import { CLAIM, ENQUEUE, EXISTING_TASK_KEYS, FINISH, RELEASE, RENEW, RESUME, RETRY } from './postgres.sql.ts';
 
 /** Task ids are BIGINT identities: a number that is not a safe integer names no task. */
 export const isRowId = (n: number): boolean => Number.isSafeInteger(n);
@@ -31,6 +31,12 @@ return {
     // A concurrent enqueue of the same key has committed by now (ON CONFLICT waited for it).
     const existing = await query('SELECT * FROM tasks WHERE dedupe_key = $1', [key]);
     return { task: taskFromRecord(existing.rows[0] as TaskRecord), created: false };
+  },
+  async queuedVersions(files) {
+    if (files.length === 0) return new Set<string>();
+    const versions = wholeFileKeys(files);
+    const { rows } = await query(EXISTING_TASK_KEYS, [[...versions.keys()]]);
+    return new Set(rows.map((r) => versions.get(r.dedupe_key as string)!));
   },
   async claim(owner, now, leaseMs) {
     const { rows } = await query(CLAIM, [owner, now + leaseMs, now]);

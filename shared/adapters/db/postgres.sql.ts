@@ -83,6 +83,9 @@ WHERE NOT EXISTS (SELECT 1 FROM tasks WHERE dedupe_key = $1) -- a conflicting in
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING *`;
 
+/** The dedupe keys of $1 that name a task: the whole list is one array parameter. */
+export const EXISTING_TASK_KEYS = 'SELECT dedupe_key FROM tasks WHERE dedupe_key = ANY($1::text[])';
+
 /** One statement: the row is locked by exactly one claimer (SKIP LOCKED), others take the next one. */
 export const CLAIM = `
 WITH next AS (

@@ -15,7 +15,7 @@ import {
   type TaskCheckpoint,
   type TaskRepository,
 } from '../../ports/database.port.ts';
-import { readMigrations, taskDedupeKey } from './migrations.ts';
+import { readMigrations, taskDedupeKey, wholeFileKeys } from './migrations.ts';
 import { rejectFromRecord, taskFromRecord, type TaskRecord } from './task-row.ts';
 import { sqliteApiKeys } from './sqlite-api-keys.ts';
 import { diskReserve } from './sqlite-disk-reserve.ts';
@@ -157,6 +157,12 @@ export function openSqliteDatabase(file: string): Database {
       if (row) return { task: taskFromRecord(row), created: true };
       const existing = st().taskByKey.get(taskDedupeKey(t)) as TaskRecord;
       return { task: taskFromRecord(existing), created: false };
+    },
+    async queuedVersions(files) {
+      if (files.length === 0) return new Set<string>();
+      const versions = wholeFileKeys(files);
+      const found = st().existingTaskKeys.all(JSON.stringify([...versions.keys()])) as string[];
+      return new Set(found.map((key) => versions.get(key)!));
     },
     async claim(owner, now, leaseMs) {
       const row = st().claim.get({ owner, now, expires: now + leaseMs }) as TaskRecord | undefined;
@@ -319,6 +325,7 @@ function prepareStatements(db: SqliteConnection) {
       ON CONFLICT (dedupe_key) DO NOTHING
       RETURNING *`),
     taskByKey: db.prepare('SELECT * FROM tasks WHERE dedupe_key = ?'),
+    existingTaskKeys: db.prepare('SELECT dedupe_key FROM tasks WHERE dedupe_key IN (SELECT value FROM json_each(?))').pluck(),
     taskById: db.prepare('SELECT * FROM tasks WHERE id = ?'),
     claim: db.prepare(CLAIM),
     renew: db.prepare(`UPDATE tasks SET lease_expires_at = @expires, updated_at = @now
