@@ -4,11 +4,10 @@
  * objects or columns (a batch request) with the same functions, so both send the same bytes.
  */
 import { COLUMNS, type TableName } from './tables.ts';
-import type { ColumnRows, CopyLines, RowColumns } from './row-columns.ts';
+import { INT_COLUMNS, type ColumnRows, type CopyLines, type RowColumns } from './row-columns.ts';
 
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 const COPY_UNESCAPES: Record<string, string> = { '\\\\': '\\', '\\t': '\t', '\\n': '\n', '\\r': '\r' };
-const INT_COLUMNS = new Set(['id', 'department_id', 'job_id']);
 
 /**
  * PostgreSQL text cannot hold U+0000; validation rejects such a row (invalid_character), so this only
@@ -37,12 +36,11 @@ export function encodeLines(table: TableName, rows: ColumnRows): string[] {
     return column instanceof Int32Array ? column : (column as string[]).map(copyTextField);
   });
   const lines = new Array<string>(rows.count);
-  if (table === 'hired_employees') {
-    const [id, name, datetime, department, job] = fields as [Int32Array, string[], string[], Int32Array, Int32Array];
-    for (let i = 0; i < rows.count; i++) lines[i] = `${id[i]}\t${name[i]}\t${datetime[i]}\t${department[i]}\t${job[i]}\n`;
-  } else {
-    const [id, text] = fields as [Int32Array, string[]];
-    for (let i = 0; i < rows.count; i++) lines[i] = `${id[i]}\t${text[i]}\n`;
+  for (let i = 0; i < rows.count; i++) {
+    let line = `${fields[0][i]}`;
+    // `${line}\t…` rather than line += `\t…`, which would first make a string of the tab and the field alone.
+    for (let f = 1; f < fields.length; f++) line = `${line}\t${fields[f][i]}`;
+    lines[i] = `${line}\n`;
   }
   return lines;
 }
@@ -85,7 +83,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export function decodeCopyLines(table: TableName, copy: CopyLines, count: number): RowColumns {
   const names = COLUMNS[table] as readonly string[];
   const columns: RowColumns = {};
-  for (const name of names) columns[name] = INT_COLUMNS.has(name) ? new Int32Array(count) : new Array<string>(count);
+  for (const name of names) columns[name] = INT_COLUMNS[table].has(name) ? new Int32Array(count) : new Array<string>(count);
   let start = 0;
   for (let i = 0; i < count; i++) {
     const line = decoder.decode(copy.bytes.subarray(start, copy.ends[i] - 1)); // without its newline

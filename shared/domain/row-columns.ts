@@ -1,6 +1,9 @@
-import { COLUMNS, type RowOf, type TableName } from './tables.ts';
+import { COLUMNS, TABLE_COLUMNS, perTable, type ColumnSpec, type RowOf, type TableName } from './tables.ts';
 
-const INT_COLUMNS = new Set(['id', 'department_id', 'job_id']);
+/** Each table's integer columns (`id` and `ref`): those that cross as Int32Arrays. */
+export const INT_COLUMNS: Record<TableName, ReadonlySet<string>> = perTable(
+  (t) => new Set((TABLE_COLUMNS[t] as readonly ColumnSpec[]).filter((c) => c.kind === 'id' || c.kind === 'ref').map((c) => c.name)),
+);
 
 /** Rows of one table as columns: whole numbers in Int32Arrays (transferable), text in string arrays. */
 export type RowColumns = Record<string, Int32Array | string[]>;
@@ -34,7 +37,7 @@ export type RowsIn<T extends TableName> = readonly RowOf[T][] | ColumnRows;
 export function toColumns<T extends TableName>(table: T, rows: readonly RowOf[T][]): RowColumns {
   const columns: RowColumns = {};
   for (const name of COLUMNS[table]) {
-    if (INT_COLUMNS.has(name)) {
+    if (INT_COLUMNS[table].has(name)) {
       const values = new Int32Array(rows.length);
       for (let i = 0; i < rows.length; i++) values[i] = (rows[i] as unknown as Record<string, number>)[name];
       columns[name] = values;
@@ -65,7 +68,7 @@ export function asColumns<T extends TableName>(table: T, rows: RowsIn<T>): Colum
   if (!Array.isArray(rows)) return rows as ColumnRows;
   const objects = rows as readonly RowOf[T][];
   for (const name of COLUMNS[table]) {
-    if (!INT_COLUMNS.has(name)) continue;
+    if (!INT_COLUMNS[table].has(name)) continue;
     for (const r of objects) {
       const v = (r as unknown as Record<string, unknown>)[name];
       if (typeof v !== 'number' || !Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
@@ -89,7 +92,7 @@ export function concatColumns(table: TableName, parts: readonly ColumnRows[]): C
   const columns: RowColumns = {};
   const copy = parts[0].copy ? concatCopyLines(parts) : undefined;
   for (const name of copy ? ['id'] : COLUMNS[table]) {
-    if (INT_COLUMNS.has(name)) {
+    if (INT_COLUMNS[table].has(name)) {
       const values = new Int32Array(count);
       let at = 0;
       for (const p of parts) {

@@ -2,29 +2,26 @@
  * What the SQL Server adapter bulk-loads: the columns of #staging (one per data table) and of
  * task_rejects, the DDL that creates #staging, and the rows in column order.
  */
-import type { RowOf, TableName } from '../../domain/tables.ts';
+import { COLUMNS, TABLE_COLUMNS, perTable, type ColumnSpec, type RowOf, type TableName } from '../../domain/tables.ts';
 import type { Reject } from '../../domain/reasons.ts';
 import type { BulkColumn } from './mssql-executor.ts';
 import { toDateTime2 } from './mssql-params.ts';
 
-/** Columns of each data table as bulk-loaded into #staging (the types of sql/mssql/001_init.sql). */
-export const STAGING_COLUMNS: Record<TableName, BulkColumn[]> = {
-  departments: [
-    { name: 'id', type: 'Int', nullable: false },
-    { name: 'department', type: 'NVarChar', length: 100, nullable: false },
-  ],
-  jobs: [
-    { name: 'id', type: 'Int', nullable: false },
-    { name: 'job', type: 'NVarChar', length: 100, nullable: false },
-  ],
-  hired_employees: [
-    { name: 'id', type: 'Int', nullable: false },
-    { name: 'name', type: 'NVarChar', length: 100, nullable: false },
-    { name: 'datetime', type: 'DateTime2', scale: 7, nullable: false },
-    { name: 'department_id', type: 'Int', nullable: false },
-    { name: 'job_id', type: 'Int', nullable: false },
-  ],
-};
+/** A column as bulk-loaded into #staging: the types of sql/mssql/001_init.sql. */
+function stagingColumn(c: ColumnSpec): BulkColumn {
+  switch (c.kind) {
+    case 'id':
+    case 'ref':
+      return { name: c.name, type: 'Int', nullable: false };
+    case 'text':
+      return { name: c.name, type: 'NVarChar', length: c.maxLength, nullable: false };
+    case 'datetime':
+      return { name: c.name, type: 'DateTime2', scale: 7, nullable: false };
+  }
+}
+
+/** Columns of each data table as bulk-loaded into #staging. */
+export const STAGING_COLUMNS: Record<TableName, BulkColumn[]> = perTable((t) => TABLE_COLUMNS[t].map(stagingColumn));
 
 export const REJECT_COLUMNS: BulkColumn[] = [
   { name: 'task_id', type: 'Int', nullable: false },
@@ -58,20 +55,14 @@ CREATE TABLE #staging (${columns.join(', ')});`;
 
 /** A data row as the values of its #staging columns, in order. */
 export function stagingRow(table: TableName, row: RowOf[TableName]): unknown[] {
-  switch (table) {
-    case 'departments': {
-      const r = row as RowOf['departments'];
-      return [r.id, r.department];
-    }
-    case 'jobs': {
-      const r = row as RowOf['jobs'];
-      return [r.id, r.job];
-    }
-    case 'hired_employees': {
-      const r = row as RowOf['hired_employees'];
-      return [r.id, r.name, toDateTime2(r.datetime), r.department_id, r.job_id];
-    }
+  const columns = STAGING_COLUMNS[table];
+  const names = COLUMNS[table];
+  const values: unknown[] = new Array(columns.length);
+  for (let i = 0; i < columns.length; i++) {
+    const value = (row as unknown as Record<string, unknown>)[names[i]];
+    values[i] = columns[i].type === 'DateTime2' ? toDateTime2(value as string) : value;
   }
+  return values;
 }
 
 /** A reject as the values of the task_rejects columns, in order. */

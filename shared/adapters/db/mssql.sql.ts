@@ -2,7 +2,7 @@
  * The T-SQL the SQL Server adapter sends (createMssqlDatabase in mssql.database.ts runs it): the
  * statements of the insert path, the task queue, the reports and the migrations.
  */
-import type { TableName } from '../../domain/tables.ts';
+import { COLUMNS, type TableName } from '../../domain/tables.ts';
 
 /*
  * The insert path. PostgreSQL COPYs a batch straight into its table after one query for the ids already
@@ -21,26 +21,21 @@ import type { TableName } from '../../domain/tables.ts';
  * session can see or lock; what touches shared tables runs after it, as one server-side copy that also
  * counts what it inserted.
  */
-const NOT_PRESENT = (table: TableName) =>
-  `WHERE NOT EXISTS (SELECT 1 FROM ${table} t WITH (UPDLOCK, HOLDLOCK) WHERE t.id = s.id)`;
+/** The INSERT of the rows of #staging whose id is not in the table yet; `output` is an OUTPUT clause for their ids. */
+const COPY_NEW = (table: TableName, output = '') => `INSERT INTO ${table} (${COLUMNS[table].join(', ')})${output}
+SELECT ${COLUMNS[table].map((c) => `s.${c}`).join(', ')} FROM #staging s
+WHERE NOT EXISTS (SELECT 1 FROM ${table} t WITH (UPDLOCK, HOLDLOCK) WHERE t.id = s.id)`;
 
 /** Copies the rows of #staging whose id is not in the table yet; answers one row `{ inserted }`. */
 export const INSERT_FROM_STAGING: Record<TableName, string> = {
-  departments: `INSERT INTO departments (id, department)
-SELECT s.id, s.department FROM #staging s
-${NOT_PRESENT('departments')};
+  departments: `${COPY_NEW('departments')};
 SELECT @@ROWCOUNT AS inserted;`,
-  jobs: `INSERT INTO jobs (id, job)
-SELECT s.id, s.job FROM #staging s
-${NOT_PRESENT('jobs')};
+  jobs: `${COPY_NEW('jobs')};
 SELECT @@ROWCOUNT AS inserted;`,
   // The ids really inserted also go to hires_pending, as runs of consecutive ids (gaps and islands: id minus
   // its rank is constant along a run), for the reports' next fold.
   hired_employees: `DECLARE @fresh TABLE (id INT NOT NULL PRIMARY KEY);
-INSERT INTO hired_employees (id, name, datetime, department_id, job_id)
-OUTPUT inserted.id INTO @fresh
-SELECT s.id, s.name, s.datetime, s.department_id, s.job_id FROM #staging s
-${NOT_PRESENT('hired_employees')};
+${COPY_NEW('hired_employees', '\nOUTPUT inserted.id INTO @fresh')};
 DECLARE @inserted INT = @@ROWCOUNT;
 INSERT INTO hires_pending (id_from, id_to)
 SELECT MIN(id), MAX(id) FROM (SELECT id, id - ROW_NUMBER() OVER (ORDER BY id) AS run FROM @fresh) f GROUP BY run;

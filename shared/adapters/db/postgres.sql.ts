@@ -1,26 +1,22 @@
 /** The SQL the PostgreSQL adapter sends (openPostgresDatabase in postgres.database.ts runs it). */
-import type { TableName } from '../../domain/tables.ts';
+import { COLUMNS, TABLE_COLUMNS, perTable, type ColumnKind, type TableName } from '../../domain/tables.ts';
 
-export const COPY_INTO: Record<TableName, string> = {
-  departments: 'COPY departments (id, department) FROM STDIN',
-  jobs: 'COPY jobs (id, job) FROM STDIN',
-  hired_employees: 'COPY hired_employees (id, name, datetime, department_id, job_id) FROM STDIN',
-};
+/** The PostgreSQL type of each kind of column, as INSERT_NEW's unnest casts its arrays. */
+const ARRAY_TYPE: Record<ColumnKind, string> = { id: 'int', ref: 'int', text: 'text', datetime: 'timestamptz' };
+
+export const COPY_INTO = perTable((t) => `COPY ${t} (${COLUMNS[t].join(', ')}) FROM STDIN`);
 
 /**
  * Rows given as one array per column, inserted in id order (ORDER BY 1, so concurrent writers take their
  * row locks in the same order and cannot deadlock); a row whose id is present is skipped, and
  * RETURNING names the rows that went in.
  */
-export const INSERT_NEW: Record<TableName, string> = {
-  departments: `INSERT INTO departments (id, department)
-    SELECT * FROM unnest($1::int[], $2::text[]) ORDER BY 1 ON CONFLICT (id) DO NOTHING RETURNING id`,
-  jobs: `INSERT INTO jobs (id, job)
-    SELECT * FROM unnest($1::int[], $2::text[]) ORDER BY 1 ON CONFLICT (id) DO NOTHING RETURNING id`,
-  hired_employees: `INSERT INTO hired_employees (id, name, datetime, department_id, job_id)
-    SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::int[], $5::int[]) ORDER BY 1
-    ON CONFLICT (id) DO NOTHING RETURNING id`,
-};
+export const INSERT_NEW = perTable((t) => {
+  const arrays = TABLE_COLUMNS[t].map((c, i) => `$${i + 1}::${ARRAY_TYPE[c.kind]}[]`);
+  return `INSERT INTO ${t} (${COLUMNS[t].join(', ')})
+    SELECT * FROM unnest(${arrays.join(', ')}) ORDER BY 1
+    ON CONFLICT (id) DO NOTHING RETURNING id`;
+});
 
 /**
  * A batch request in one statement (so in one round trip, and atomic without BEGIN and COMMIT): INSERT_NEW,
@@ -43,16 +39,8 @@ SELECT COUNT(*)::int AS inserted FROM ins`;
 }
 
 /** Ids of a batch already in the table: one index range scan when the ids are dense, a lookup each otherwise. */
-export const EXISTING_IN_RANGE: Record<TableName, string> = {
-  departments: 'SELECT id FROM departments WHERE id BETWEEN $1 AND $2',
-  jobs: 'SELECT id FROM jobs WHERE id BETWEEN $1 AND $2',
-  hired_employees: 'SELECT id FROM hired_employees WHERE id BETWEEN $1 AND $2',
-};
-export const EXISTING_OF: Record<TableName, string> = {
-  departments: 'SELECT id FROM departments WHERE id = ANY($1::int[])',
-  jobs: 'SELECT id FROM jobs WHERE id = ANY($1::int[])',
-  hired_employees: 'SELECT id FROM hired_employees WHERE id = ANY($1::int[])',
-};
+export const EXISTING_IN_RANGE = perTable((t) => `SELECT id FROM ${t} WHERE id BETWEEN $1 AND $2`);
+export const EXISTING_OF = perTable((t) => `SELECT id FROM ${t} WHERE id = ANY($1::int[])`);
 
 export const BUMP_VERSION = 'UPDATE data_version SET version = version + 1 WHERE id = 1';
 
