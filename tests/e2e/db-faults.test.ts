@@ -223,6 +223,7 @@ describe('hiredb serve on a PostgreSQL that goes away', { timeout: 180_000 }, ()
     let storming = true;
     const storm = (async () => {
       while (storming && killed < 40) {
+        const at = (await hiredTask(s))?.line ?? 0;
         const rows = await pg
           .query<{ t: boolean }>(
             `SELECT pg_terminate_backend(pid) AS t FROM pg_stat_activity
@@ -230,7 +231,11 @@ describe('hiredb serve on a PostgreSQL that goes away', { timeout: 180_000 }, ()
           )
           .catch(() => []);
         killed += rows.filter((r) => r.t).length;
-        await new Promise((r) => setTimeout(r, 100)); // the storm's pace
+        // The next cut once the load has committed again after this one: the storm keeps the load's pace.
+        await waitFor('a commit after the cut', async () => {
+          const t = await hiredTask(s);
+          return !storming || !t || t.line > at || t.status !== 'running' ? true : undefined;
+        }, 90_000, 20);
       }
     })();
     try {

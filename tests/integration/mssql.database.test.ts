@@ -154,8 +154,18 @@ describe.skipIf(!MSSQL_URL)('SQL Server adapter (MSSQL_URL)', () => {
     let startFirst!: () => void;
     const firstStarted = new Promise<void>((resolve) => (startFirst = resolve));
     const first = firstStarted.then(() => db.insertBatch('hired_employees', rows(range(1, 3000).map((i) => 2 * i)), checkpoint(3000)));
-    const secondDone = db.insertBatch('hired_employees', second, checkpoint(6003, first));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The second batch reaches its wait for the first once it asks for the first's outcome.
+    let waiting!: () => void;
+    const secondWaits = new Promise<void>((resolve) => (waiting = resolve));
+    const watched = new Proxy(first, {
+      get(target, key) {
+        if (key === 'then' || key === 'catch') waiting();
+        const value = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const secondDone = db.insertBatch('hired_employees', second, checkpoint(6003, watched));
+    await secondWaits;
     expect(await db.tasks.get(task.id)).toMatchObject({ checkpoint_line: 0 }); // the second waits for the first
     startFirst();
     expect(await first).toEqual({ inserted: 3000, already_exists: 0 });
